@@ -1,0 +1,49 @@
+# Two commands do everything on a fresh clone (Python 3.11 and the package registries):
+#   make book   build the HTML book into _build/html (installs what it needs first)
+#   make test   run every test: lib unit/property tests, md/ipynb pair sync, nbval over
+#               every chapter, and the strict (-W -n --keep-going) cold book build
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha256sum | cut -c1-12)
+LIBHASH = $(shell cat lib/*.py _config.yml | sha256sum | cut -c1-16)
+
+.PHONY: book test test-lib test-notebooks test-build notebooks figure clean venv
+
+venv: $(STAMP)
+$(STAMP):
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (set PYTHON=/path/to/python3.11)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	rm -f $(VENV)/.installed-* && touch $@
+
+# Cached build. jupyter-cache does not notice a change in lib/, so the cache is
+# dropped whenever lib/ (or the configuration) changes.
+book: $(STAMP)
+	@if [ "$$(cat _build/.lib-hash 2>/dev/null)" != "$(LIBHASH)" ]; then \
+	  echo "lib/ or _config.yml changed: clearing the execution cache"; \
+	  rm -rf _build/.jupyter_cache; mkdir -p _build; echo "$(LIBHASH)" > _build/.lib-hash; fi
+	$(BIN)/jupyter-book build .
+	@echo "The book is in _build/html/index.html"
+
+test: test-lib test-notebooks test-build
+
+test-lib: $(STAMP)
+	$(BIN)/python -m pytest tests
+
+test-notebooks: $(STAMP)
+	$(BIN)/python -m pytest --nbval-lax book/*.ipynb
+
+# Cold and strict: no cached outputs, warnings are errors, a raising chapter fails.
+test-build: $(STAMP)
+	rm -rf _build
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+# Re-execute the chapters and refresh their paired .ipynb (after editing a .md).
+notebooks: $(STAMP)
+	for md in book/[0-9]*.md; do \
+	  $(BIN)/jupytext --sync "$$md" && $(BIN)/jupytext --execute --to ipynb "$$md" || exit 1; done
+
+clean:
+	rm -rf _build

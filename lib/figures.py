@@ -1,0 +1,71 @@
+"""The book's single matplotlib style and the helper that writes every figure to citable files.
+
+Every chapter calls :func:`use_book_style` once and :func:`save_figure` for each figure.
+Files go to ``_build/figures/<name>.{svg,pdf,png}`` at the repository root (override with the
+environment variable ``BOOK_FIGURES_DIR``), under a stable, human-chosen name.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FIGURE_FORMATS = ("svg", "pdf", "png")
+_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+BOOK_STYLE = {
+    "figure.figsize": (6.4, 4.0),
+    "figure.dpi": 110,
+    "savefig.dpi": 200,
+    "savefig.bbox": "tight",
+    "font.size": 10.5,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10.5,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.frameon": False,
+    "lines.linewidth": 1.8,
+    "axes.prop_cycle": mpl.cycler(
+        color=["#1f4e79", "#c0504d", "#4f8a3c", "#8064a2", "#d98c1f", "#2c9fa6", "#7f7f7f"]
+    ),
+    "svg.fonttype": "none",  # text stays text in SVG
+    "svg.hashsalt": "attention-book",  # deterministic SVG ids
+}
+
+
+def use_book_style() -> None:
+    """Apply the book's matplotlib style (idempotent)."""
+    mpl.rcParams.update(BOOK_STYLE)
+
+
+def figures_dir() -> Path:
+    """Folder the figure files are written to (created if missing)."""
+    folder = Path(os.environ.get("BOOK_FIGURES_DIR", REPO_ROOT / "_build" / "figures"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def save_figure(fig: plt.Figure, name: str) -> dict[str, Path]:
+    """Write ``fig`` as ``<name>.svg``, ``.pdf`` and ``.png`` and return the paths by format.
+
+    ``name`` is the figure's stable citation name: lower-case words joined by hyphens,
+    conventionally the chapter's figure label without its ``fig-`` prefix
+    (e.g. ``"polya-limit-frequency"``). Metadata dates are dropped so the vector files are
+    reproducible byte for byte.
+    """
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(f"name must be lower-case words joined by hyphens, got {name!r}")
+    folder = figures_dir()
+    paths = {}
+    for fmt in FIGURE_FORMATS:
+        path = folder / f"{name}.{fmt}"
+        metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None, "ModDate": None}}.get(fmt)
+        fig.savefig(path, format=fmt, metadata=metadata)
+        paths[fmt] = path
+    return paths
