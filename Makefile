@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha256sum | cut -c1-12)
 LIBHASH = $(shell cat lib/*.py _config.yml | sha256sum | cut -c1-16)
 
-.PHONY: book test test-lib test-notebooks test-build notebooks figure clean venv
+.PHONY: book test test-lib test-notebooks test-build notebooks figure clean venv chromium test-browser
 
 venv: $(STAMP)
 $(STAMP):
@@ -27,7 +27,7 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build .
 	@echo "The book is in _build/html/index.html"
 
-test: test-lib test-notebooks test-build
+test: test-lib test-notebooks test-build test-browser
 
 test-lib: $(STAMP)
 	$(BIN)/python -m pytest tests
@@ -39,6 +39,25 @@ test-notebooks: $(STAMP)
 test-build: $(STAMP)
 	rm -rf _build
 	$(BIN)/jupyter-book build . -W -n --keep-going
+
+# The built book in a real browser with no network (run after test-build): every page opens
+# with its math typeset by the book's own MathJax, every image loaded, no failed request and
+# no console error; the search box finds a word; screenshots go to _build/screenshots/.
+test-browser: $(STAMP) chromium
+	timeout 600 $(BIN)/python -m pytest tests/browser/check_offline_book.py
+
+# Debian's Chromium for test-browser, installed only if missing (CI runs as root).
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  echo "installing Debian's chromium (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+
+# Regenerate one figure's files (_build/figures/NAME.{svg,pdf,png}): make figure NAME=ch3-rates
+# executes the chapter that saves it (the .ipynb pair is left alone); `make book` then copies
+# them into _build/html/figures/.
+figure: $(STAMP)
+	@test -n "$(NAME)" || { echo "usage: make figure NAME=<figure name: its label without fig->"; exit 2; }
+	$(BIN)/python tools/figure.py $(NAME)
 
 # Re-execute the chapters and refresh their paired .ipynb (after editing a .md).
 notebooks: $(STAMP)

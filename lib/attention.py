@@ -73,6 +73,8 @@ def gaussian_kernel(X, Y, bandwidth: float) -> torch.Tensor:
     """Gram matrix ``exp(-‖x_i - y_j‖² / (2h²))`` of shape ``(..., n, m)`` for X ``(..., n, d)``, Y ``(..., m, d)``."""
     h = check_positive("bandwidth", bandwidth)
     X, Y = _as_tensor("X", X), _as_tensor("Y", Y)
+    dtype = torch.promote_types(X.dtype, Y.dtype)
+    X, Y = X.to(dtype), Y.to(dtype)
     if X.shape[-1] != Y.shape[-1]:
         raise ValueError(f"X and Y must have the same dimension d, got {X.shape[-1]} and {Y.shape[-1]}")
     sq = (X * X).sum(-1)[..., :, None] + (Y * Y).sum(-1)[..., None, :] - 2 * X @ Y.transpose(-1, -2)

@@ -3,6 +3,12 @@
 Every chapter calls :func:`use_book_style` once and :func:`save_figure` for each figure.
 Files go to ``_build/figures/<name>.{svg,pdf,png}`` at the repository root (override with the
 environment variable ``BOOK_FIGURES_DIR``), under a stable, human-chosen name.
+
+During ``jupyter-book build`` the book's extension (``_ext/book_figures.py``) sets
+``BOOK_FIGURES_DIR`` to ``<build>/_build/figures`` (next to that build's execution cache) unless
+it is already set, checks that every figure label ``fig-<name>`` has its three files, and
+copies them to ``<build>/_build/html/figures/`` for the book's Figures page.
+``make figure NAME=<name>`` re-executes the chapter that saves one figure.
 """
 from __future__ import annotations
 

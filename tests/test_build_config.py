@@ -30,6 +30,7 @@ kernelspec: {{display_name: Python 3, language: python, name: python3}}
 def _build(tmp_path: Path, body: str) -> subprocess.CompletedProcess:
     tmp_path.mkdir()
     shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
+    shutil.copytree(ROOT / "_ext", tmp_path / "_ext")  # the local Sphinx extension _config.yml names
     (tmp_path / "references.bib").write_text((ROOT / "references.bib").read_text())
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: probe\n")
     (tmp_path / "probe.md").write_text(CHAPTER.format(body=body))

@@ -1,0 +1,168 @@
+"""Tests of lib.attention against independent NumPy/SciPy computations, plus property tests."""
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.linalg import solve as scipy_solve
+from scipy.spatial.distance import cdist
+
+from lib.attention import cme_attention, gaussian_kernel, nadaraya_watson, softmax_attention
+
+FAST = settings(max_examples=40, deadline=None)
+
+
+def _np_softmax_attention(q, K, V, beta):
+    s = beta * q @ K.T
+    w = np.exp(s - s.max(-1, keepdims=True))
+    w /= w.sum(-1, keepdims=True)
+    return w @ V, w
+
+
+def _draw(rng, M=3, L=7, d=2, dv=3):
+    return rng.standard_normal((M, d)), rng.standard_normal((L, d)), rng.standard_normal((L, dv))
+
+
+def test_softmax_attention_matches_numpy():
+    rng = np.random.default_rng(0)
+    q, K, V = _draw(rng)
+    out, w = softmax_attention(q, K, V, beta=1.7, return_weights=True)
+    ref, wref = _np_softmax_attention(q, K, V, 1.7)
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(w.numpy(), wref, rtol=1e-12, atol=1e-14)
+
+
+def test_batched_equals_loop():
+    rng = np.random.default_rng(1)
+    q, K, V = rng.standard_normal((4, 2, 3)), rng.standard_normal((4, 6, 3)), rng.standard_normal((4, 6, 2))
+    out = softmax_attention(q, K, V, beta=0.8).numpy()
+    for b in range(4):
+        np.testing.assert_allclose(out[b], _np_softmax_attention(q[b], K[b], V[b], 0.8)[0], rtol=1e-12)
+    # a grid of beta in one call
+    betas = torch.tensor([0.5, 2.0], dtype=torch.float64).reshape(2, 1, 1, 1)
+    grid = softmax_attention(q, K, V, beta=betas).numpy()
+    np.testing.assert_allclose(grid[1], softmax_attention(q, K, V, beta=2.0).numpy(), rtol=1e-12)
+
+
+@FAST
+@given(seed=st.integers(0, 2**31 - 1), L=st.integers(1, 12), beta=st.floats(-5, 5))
+def test_permutation_invariance_over_L(seed, L, beta):
+    rng = np.random.default_rng(seed)
+    q, K, V = _draw(rng, L=L)
+    perm = rng.permutation(L)
+    for f in (
+        lambda K, V: softmax_attention(q, K, V, beta=beta),
+        lambda K, V: nadaraya_watson(q, K, V, bandwidth=0.7),
+        lambda K, V: cme_attention(q, K, V, bandwidth=0.7, lam=0.1),
+    ):
+        np.testing.assert_allclose(f(K, V).numpy(), f(K[perm], V[perm]).numpy(), rtol=1e-9, atol=1e-10)
+
+
+@FAST
+@given(seed=st.integers(0, 2**31 - 1), L=st.integers(1, 20), beta=st.floats(-50, 50))
+def test_weights_sum_to_one_and_convex(seed, L, beta):
+    rng = np.random.default_rng(seed)
+    q, K, V = _draw(rng, L=L)
+    out, w = softmax_attention(q, K, V, beta=beta, return_weights=True)
+    np.testing.assert_allclose(w.sum(-1).numpy(), 1.0, atol=1e-12)
+    assert torch.all(w >= 0)
+    # a convex combination stays inside the range of the values
+    assert torch.all(out <= torch.as_tensor(V).max(0).values + 1e-12)
+    assert torch.all(out >= torch.as_tensor(V).min(0).values - 1e-12)
+
+
+@FAST
+@given(
+    tq=st.lists(st.floats(0, 2 * np.pi), min_size=1, max_size=4),
+    tk=st.lists(st.floats(0, 2 * np.pi), min_size=1, max_size=9),
+    beta=st.floats(0.01, 300),
+)
+def test_softmax_equals_nadaraya_watson_on_the_circle(tq, tk, beta):
+    """For unit-norm keys, exp(β q·k) = e^β exp(−β‖q − k‖²/2): β ↔ h = β^(−1/2)."""
+    q = np.stack([np.cos(tq), np.sin(tq)], -1)
+    K = np.stack([np.cos(tk), np.sin(tk)], -1)
+    V = np.arange(len(tk), dtype=float)[:, None] ** 2
+    a = softmax_attention(q, K, V, beta=beta).numpy()
+    b = nadaraya_watson(q, K, V, bandwidth=beta**-0.5).numpy()
+    np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9 * V.max())
+
+
+def test_nadaraya_watson_matches_direct_kernel_smoother():
+    rng = np.random.default_rng(2)
+    q, K, V = _draw(rng, L=9, d=3)
+    h = 1.3
+    W = np.exp(-cdist(q, K, "sqeuclidean") / (2 * h * h))
+    ref = W @ V / W.sum(-1, keepdims=True)
+    np.testing.assert_allclose(nadaraya_watson(q, K, V, bandwidth=h).numpy(), ref, rtol=1e-12)
+
+
+@pytest.mark.parametrize("fn", ["softmax", "nw", "cme"])
+def test_single_token_returns_its_value(fn):
+    q, K, V = np.array([[0.3, -1.0], [2.0, 0.5]]), np.array([[1.0, 2.0]]), np.array([[4.0, -7.0]])
+    if fn == "softmax":
+        out = softmax_attention(q, K, V, beta=3.0)
+    elif fn == "nw":
+        out = nadaraya_watson(q, K, V, bandwidth=0.1)
+    else:  # kernel ridge with lam = 0 interpolates the single value at its own key
+        out = cme_attention(K, K, V, bandwidth=0.5, lam=0.0)
+    np.testing.assert_allclose(out.numpy(), np.broadcast_to(V, out.shape), rtol=1e-12)
+
+
+def test_cme_matches_independent_kernel_ridge_solve():
+    rng = np.random.default_rng(3)
+    L, h, lam = 40, 0.8, 0.05
+    q, K, V = rng.standard_normal((5, 2)), rng.standard_normal((L, 2)), rng.standard_normal((L, 2))
+    G = np.exp(-cdist(K, K, "sqeuclidean") / (2 * h * h))
+    kq = np.exp(-cdist(q, K, "sqeuclidean") / (2 * h * h))
+    ref = kq @ scipy_solve(G + L * lam * np.eye(L), V, assume_a="pos")
+    np.testing.assert_allclose(cme_attention(q, K, V, bandwidth=h, lam=lam).numpy(), ref, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(gaussian_kernel(q, K, h).numpy(), kq, rtol=1e-12)
+
+
+def test_cme_is_batched():
+    rng = np.random.default_rng(4)
+    q, K, V = rng.standard_normal((3, 4, 2)), rng.standard_normal((3, 10, 2)), rng.standard_normal((3, 10, 1))
+    out = cme_attention(q, K, V, bandwidth=0.6, lam=0.01).numpy()
+    for b in range(3):
+        np.testing.assert_allclose(out[b], cme_attention(q[b], K[b], V[b], bandwidth=0.6, lam=0.01).numpy(), rtol=1e-10)
+
+
+def test_stable_at_huge_scores():
+    """|β q·k| ~ 1e4: no overflow; the softmax becomes hard attention on the best key."""
+    q = np.array([[1.0, 0.0]])
+    K = np.array([[1.0, 0.0], [0.99, 0.141], [-1.0, 0.0]])
+    V = np.array([[1.0], [2.0], [3.0]])
+    for beta in (1e4, -1e4, 1e6):
+        out, w = softmax_attention(q, K, V, beta=beta, return_weights=True)
+        assert torch.all(torch.isfinite(out)) and torch.all(torch.isfinite(w))
+        best = np.argmax(beta * (K @ q[0]))
+        np.testing.assert_allclose(out.numpy(), V[best][None], rtol=1e-12)
+    out = nadaraya_watson(q, K * 100, V, bandwidth=1e-3)
+    assert torch.all(torch.isfinite(out))
+
+
+def test_value_errors():
+    q, K, V = np.zeros((2, 2)), np.zeros((3, 2)), np.zeros((3, 1))
+    with pytest.raises(ValueError, match="K and V"):
+        softmax_attention(q, K, np.zeros((4, 1)))
+    with pytest.raises(ValueError, match="dimension"):
+        softmax_attention(np.zeros((2, 3)), K, V)
+    with pytest.raises(ValueError, match="L >= 1"):
+        softmax_attention(q, np.zeros((0, 2)), np.zeros((0, 1)))
+    with pytest.raises(ValueError, match="batch"):
+        softmax_attention(np.zeros((2, 2, 2)), np.zeros((3, 3, 2)), np.zeros((3, 3, 1)))
+    with pytest.raises(ValueError, match="finite"):
+        softmax_attention(q, np.full((3, 2), np.nan), V)
+    with pytest.raises(ValueError, match="beta"):
+        softmax_attention(q, K, V, beta=float("inf"))
+    with pytest.raises(ValueError, match="at least 2"):
+        softmax_attention(np.zeros(2), K, V)
+    for h in (0.0, -1.0):
+        with pytest.raises(ValueError, match="bandwidth"):
+            nadaraya_watson(q, K, V, bandwidth=h)
+        with pytest.raises(ValueError, match="bandwidth"):
+            cme_attention(q, K, V, bandwidth=h, lam=0.1)
+        with pytest.raises(ValueError, match="bandwidth"):
+            gaussian_kernel(q, K, bandwidth=h)
+    with pytest.raises(ValueError, match="lam"):
+        cme_attention(q, K, V, bandwidth=1.0, lam=-0.1)

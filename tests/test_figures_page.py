@@ -1,0 +1,203 @@
+"""Citable figures: the build checks every figure and generates the Figures page.
+
+Small probe books are built with the repository's _config.yml and its local extension
+(_ext/book_figures.py). A good book gets a Figures page with number, caption, chapter, files
+and BibTeX for each figure, the files in html/figures/, and MathJax served from the build; a
+figure without a caption, without a stable name, or without saved files fails the strict build.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+JB = Path(sys.executable).parent / "jupyter-book"
+_spec = importlib.util.spec_from_file_location("book_figure_tool", ROOT / "tools" / "figure.py")
+figure_tool = importlib.util.module_from_spec(_spec)  # tools/figure.py (`make figure NAME=...`)
+_spec.loader.exec_module(figure_tool)
+
+NOTEBOOK_HEADER = """---
+jupytext:
+  text_representation: {extension: .md, format_name: myst}
+kernelspec: {display_name: Python 3, language: python, name: python3}
+---
+"""
+# 1x1 PNG
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8ffff3f0005fe02fea7d6a4e1"
+    "0000000049454e44ae426082"
+)
+
+
+def _book(tmp_path: Path, chapters: dict[str, str], with_figures_page: bool = True) -> Path:
+    book = tmp_path / "book"
+    book.mkdir()
+    shutil.copy(ROOT / "_config.yml", book / "_config.yml")
+    shutil.copytree(ROOT / "_ext", book / "_ext")
+    shutil.copy(ROOT / "references.bib", book / "references.bib")
+    shutil.copy(ROOT / "CITATION.cff", book / "CITATION.cff")
+    (book / "intro.md").write_text("# Probe\n\nA probe book with $x^2$ in it.\n")
+    for name, text in chapters.items():
+        (book / f"{name}.md").write_text(text)
+    (book / "pic.png").write_bytes(PNG)
+    toc = ["format: jb-book", "root: intro", "parts:", "  - caption: Chapters", "    numbered: true",
+           "    chapters:"] + [f"      - file: {name}" for name in chapters]
+    if with_figures_page:
+        (book / "figures.md").write_text("# Figures\n\n```{book-figures}\n```\n")
+        toc += ["  - caption: Back matter", "    chapters:", "      - file: figures"]
+    (book / "_toc.yml").write_text("\n".join(toc) + "\n")
+    return book
+
+
+def _build(book: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "BOOK_FIGURES_DIR"}
+    return subprocess.run([str(JB), "build", str(book), "-W", "-n", "--keep-going"],
+                          capture_output=True, text=True, timeout=300, env=env)
+
+
+def _static_figure(name: str | None, caption: str | None) -> str:
+    opts = f":name: {name}\n" if name else ""
+    return f"```{{figure}} pic.png\n{opts}\n{caption or ''}\n```\n"
+
+
+needs_jb = pytest.mark.skipif(not JB.exists(), reason="jupyter-book is not installed")
+
+
+@needs_jb
+def test_figures_page_lists_every_figure(tmp_path):
+    chapter_a = NOTEBOOK_HEADER + """# First chapter
+
+See {numref}`fig-probe-curve`.
+
+```{code-cell} ipython3
+:mystnb:
+:  figure:
+:    name: fig-probe-curve
+:    caption: |
+:      A parabola $y = x^2$ on $[0, 1]$. Second sentence.
+import matplotlib.pyplot as plt
+from lib.figures import save_figure, use_book_style
+use_book_style()
+fig, ax = plt.subplots()
+ax.plot([0, 0.5, 1], [0, 0.25, 1])
+save_figure(fig, "probe-curve")
+plt.show()
+```
+"""
+    chapter_b = "# Second chapter\n\n" + _static_figure("fig-probe-static", "A static picture.")
+    book = _book(tmp_path, {"ch-a": chapter_a, "ch-b": chapter_b})
+    saved = book / "_build" / "figures"
+    saved.mkdir(parents=True)
+    for fmt in ("svg", "pdf", "png"):  # the static figure's files, as save_figure would write them
+        (saved / f"probe-static.{fmt}").write_bytes(PNG)
+    result = _build(book)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    html = book / "_build" / "html"
+
+    # the files of both figures, in the build, and nothing else
+    files = sorted(p.name for p in (html / "figures").iterdir())
+    assert files == sorted([f"probe-{n}.{fmt}" for n in ("curve", "static") for fmt in ("pdf", "png", "svg")]
+                           + ["figures.bib", "figures.json"])
+    assert (html / "figures" / "probe-curve.svg").read_bytes() == (saved / "probe-curve.svg").read_bytes()
+
+    # the generated page: number, caption, chapter, files, thumbnail, BibTeX with the anchor
+    page = (html / "figures.html").read_text()
+    for fig, number, doc, chapter in (("probe-curve", "1.1", "ch-a", "First chapter"),
+                                      ("probe-static", "2.1", "ch-b", "Second chapter")):
+        assert f"Figure {number}" in page
+        assert f'href="{doc}.html#fig-{fig}"' in page
+        assert f'src="figures/{fig}.png"' in page
+        for fmt in ("svg", "pdf", "png"):
+            assert f'href="figures/{fig}.{fmt}"' in page
+        assert f"@misc{{attention-book:fig-{fig}," in page
+        assert chapter in page
+    assert "A static picture." in page
+    bib = (html / "figures" / "figures.bib").read_text()
+    assert bib.count("@misc{") == 2
+    assert "title        = {{Figure 1.1}: A parabola $y = x^2$ on $[0, 1]$}" in bib
+    assert re.search(r"url\s+= \{ch-a\.html#fig-probe-curve\}", bib)
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert cff["title"] in bib and cff["version"] in bib
+
+    # captions are numbered as on the Figures page; the math on it is typeset by local MathJax
+    assert "Figure 1.1" in (html / "ch-a.html").read_text()
+    assert (html / "_static" / "mathjax" / "tex-mml-chtml.js").is_file()
+    assert (html / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").is_dir()
+    for name in ("figures.html", "ch-a.html", "intro.html"):
+        text = (html / name).read_text()
+        assert 'src="_static/mathjax/tex-mml-chtml.js"' in text, name
+        assert not re.search(r"""(src|href)=["']https?://""", text.split("<body")[0]), name
+        assert "unpkg.com" not in text and "thebe" not in text.lower(), name
+
+
+@needs_jb
+def test_a_figure_without_caption_name_or_files_fails_the_build(tmp_path):
+    chapter = "# Broken figures\n\n" + "\n".join([
+        _static_figure("fig-no-caption", None),
+        _static_figure(None, "A figure that nobody can cite: it has no name."),
+        _static_figure("fig-never-saved", "A figure whose files were never written."),
+    ])
+    book = _book(tmp_path, {"ch": chapter})
+    saved = book / "_build" / "figures"
+    saved.mkdir(parents=True)
+    for fmt in ("svg", "pdf", "png"):
+        (saved / f"no-caption.{fmt}").write_bytes(PNG)
+    result = _build(book)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out[-3000:]
+    assert re.search(r"ch\.md:\d+: WARNING: figure fig-no-caption has no caption", out), out[-3000:]
+    assert "WARNING: figure without a stable name" in out, out[-3000:]
+    assert re.search(r"WARNING: figure fig-never-saved: no saved file never-saved\.svg, never-saved\.pdf, "
+                     r"never-saved\.png", out), out[-3000:]
+    assert "no-caption.svg" not in out  # its files exist: no complaint about them
+
+
+@needs_jb
+def test_the_files_check_alone_fails_the_build(tmp_path):
+    """One correct figure (named, captioned) whose files are missing: the build fails."""
+    book = _book(tmp_path, {"ch": "# C\n\n" + _static_figure("fig-lonely", "Caption.")},
+                 with_figures_page=False)
+    result = _build(book)
+    assert result.returncode != 0
+    assert "figure fig-lonely: no saved file lonely.svg" in result.stdout + result.stderr
+
+
+def test_citation_cff_agrees_with_the_book():
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert cff["cff-version"] == "1.2.0" and cff["message"]
+    assert cff["title"] == config["title"]
+    assert [a.get("name") for a in cff["authors"]] == [config["author"]]
+    version = re.search(r'^version\s*=\s*"([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M)
+    assert cff["version"] == version.group(1)
+    assert any("2212.14852" in str(ref) for ref in cff["references"])
+
+
+def test_make_figure_finds_the_chapter_that_saves_a_figure(tmp_path):
+    (tmp_path / "01-a.md").write_text('x\nsave_figure(fig, "ch1-a")\nsave_figure(fig2, name="ch1-b")\n')
+    (tmp_path / "02-b.md").write_text("save_figure(fig, 'ch2-a')\n# save_figure(fig, \"ch1-a-extra\")\n")
+    (tmp_path / "notes.md").write_text('save_figure(fig, "ch1-a")\n')  # not a chapter
+    assert figure_tool.owners("ch1-a", tmp_path) == [tmp_path / "01-a.md"]
+    assert figure_tool.owners("ch1-b", tmp_path) == [tmp_path / "01-a.md"]
+    assert figure_tool.owners("ch2-a", tmp_path) == [tmp_path / "02-b.md"]
+    assert figure_tool.owners("ch9-none", tmp_path) == []
+    assert figure_tool.known_names(tmp_path) == ["ch1-a", "ch1-a-extra", "ch1-b", "ch2-a"]
+
+
+def test_every_figure_label_in_the_book_is_saved_by_its_chapter():
+    """Static cross-check of the sources: each ``name: fig-X`` has a ``save_figure(..., "X")``
+    in the same chapter (the build checks the files themselves)."""
+    for md in sorted((ROOT / "book").glob("[0-9]*.md")):
+        text = md.read_text(encoding="utf8")
+        labels = set(re.findall(r"name:\s*fig-([a-z0-9-]+)", text))
+        saved = set(figure_tool.names_in(text))
+        assert labels <= saved, f"{md.name}: labelled but never saved: {sorted(labels - saved)}"
