@@ -81,9 +81,12 @@ def polya_sequence_probability(x, a: float, b: float):
     t = np.arange(n)
     reds_before = np.cumsum(x, axis=-1) - x
     total = a + b + t
-    numer = np.where(x == 1, a + reds_before, b + t - reds_before)
-    logp = np.sum(np.log(numer) - np.log(total), axis=-1)
-    return _scalar_or_array(np.exp(logp))
+    numer = np.where(x == 1, a + reds_before, b + (t - reds_before))
+    # A plain product of the n quotients (not exp of a sum of logs): each quotient carries at
+    # most four roundings (numerator, the two additions of a + b + t, the division) and each of
+    # the n - 1 products one, so the relative error is at most gamma_{5n-1}, gamma_m = mu/(1 - mu);
+    # the partial products only decrease, so nothing underflows before the result itself would.
+    return _scalar_or_array(np.prod(numer / total, axis=-1))
 
 
 def beta_mixture_probability(k, n, a: float, b: float):

@@ -126,6 +126,19 @@ def test_kolmogorov_distance_frequency_to_beta_against_fine_grid():
 
 def test_dkw_epsilon():
     assert dkw_epsilon(100, 0.05) == pytest.approx(np.sqrt(np.log(40) / 200))
+    # independent: the exact two-sided Kolmogorov tail at that radius is within the DKW bound
+    for N, delta in [(50, 0.1), (1000, 1e-3), (20_000, 1e-3)]:
+        assert stats.kstwo.sf(dkw_epsilon(N, delta), N) <= delta
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
+def test_urn_frequencies_follow_the_exact_law_for_other_seeds(seed):
+    # Chapter 1's DKW check of the urn sampler, repeated with seeds other than the chapter's
+    n_draws, a, b, n_urns, delta = 1000, 2.0, 3.0, 20_000, 1e-3
+    counts = sample_polya_urn(n_draws, a, b, n_urns, np.random.default_rng(seed)).sum(axis=1)
+    emp_cdf = np.cumsum(np.bincount(counts, minlength=n_draws + 1)) / n_urns
+    exact_cdf = np.cumsum(polya_count_pmf(n_draws, a, b))
+    assert np.max(np.abs(emp_cdf - exact_cdf)) <= dkw_epsilon(n_urns, delta)  # fails w.p. <= 1e-3 each
 
 
 # ----------------------------------------------------------------------------- sampling with and without replacement
