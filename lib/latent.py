@@ -14,6 +14,8 @@ standard normal tokens (the "median representation" of Chapter 2).
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from scipy import integrate, special, stats
 
@@ -24,7 +26,10 @@ __all__ = ["BetaBernoulli", "NormalNormal", "normal_median_variance"]
 
 def _as_sequences(name: str, x) -> np.ndarray:
     """``x`` as a float array with at least one axis (the token axis, last), all entries finite."""
-    arr = np.asarray(x, dtype=float)
+    try:
+        arr = np.asarray(x, dtype=float)
+    except (TypeError, ValueError) as err:  # strings, ragged nested lists
+        raise ValueError(f"{name} must be a numeric array of sequences: {err}") from None
     if arr.ndim < 1:
         raise ValueError(f"{name} must have at least one axis (tokens along the last axis), got a scalar")
     if not np.all(np.isfinite(arr)):
@@ -100,7 +105,7 @@ class NormalNormal:
     """
 
     def __init__(self, mu0: float, tau: float, sigma: float) -> None:
-        if isinstance(mu0, bool) or not np.isscalar(mu0) or not np.isfinite(float(mu0)):
+        if isinstance(mu0, bool) or not isinstance(mu0, numbers.Real) or not np.isfinite(float(mu0)):
             raise ValueError(f"mu0 must be a finite real number, got {mu0!r}")
         self.mu0 = float(mu0)
         self.tau = check_positive("tau", tau)

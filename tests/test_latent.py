@@ -291,3 +291,17 @@ def test_median_variance_matches_monte_carlo():
 def test_median_variance_rejects_bad_length(L):
     with pytest.raises(ValueError, match="^L "):
         normal_median_variance(L)
+
+
+@pytest.mark.parametrize(
+    "make, name",
+    [
+        (lambda: NormalNormal("1.0", 1.0, 1.0), "mu0"),
+        (lambda: NormalNormal("abc", 1.0, 1.0), "mu0"),
+        (lambda: NormalNormal(0.0, 1.0, 1.0).posterior(["a"]), "x"),
+        (lambda: NormalNormal(0.0, 1.0, 1.0).posterior([[1.0, 2.0], [3.0]]), "x"),
+    ],
+)
+def test_non_numeric_input_is_rejected_naming_the_argument(make, name):
+    with pytest.raises(ValueError, match=name):
+        make()

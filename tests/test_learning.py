@@ -1,5 +1,6 @@
 """lib.learning against independent computations: hand arithmetic, brute-force loops, exact
 enumeration of Rademacher signs, finite differences, and Monte Carlo over the latent variables."""
+import inspect
 import itertools
 import math
 
@@ -63,6 +64,8 @@ def test_net_midpoints_cover_within_half_eps(B, eps):
 def test_bound_decreases_in_N_and_has_no_length_argument():
     b = uniform_convergence_bound(np.array([10, 100, 1000]), 0.05, 1.0, 1.0, 5.0, 0.01)
     assert np.all(np.diff(b) < 0)
+    params = set(inspect.signature(uniform_convergence_bound).parameters)
+    assert params == {"N", "delta", "loss_bound", "lipschitz", "param_range", "eps"}  # no sequence length
 
 
 @pytest.mark.parametrize(
@@ -178,6 +181,24 @@ def test_rademacher_of_pm_f_matches_enumeration():
     # CLT band: |est - exact| <= 4 se fails with probability ~6e-5
     assert abs(est - exact) <= 4 * se
     assert se > 0
+
+
+def test_rademacher_of_constant_pair_has_closed_form():
+    # class {+1, -1}: sup = |S_N|/N with S_N a sum of N signs, and E|S_N| = N C(N-1, floor((N-1)/2)) / 2^(N-1)
+    N = 9
+    closed = math.comb(N - 1, (N - 1) // 2) / 2 ** (N - 1)
+    losses = np.stack([np.ones(N), -np.ones(N)], axis=1)
+    assert _exact_rademacher(losses) == pytest.approx(closed, rel=1e-12)
+    est, se = empirical_rademacher(losses, 40_000, np.random.default_rng(7))
+    assert abs(est - closed) <= 4 * se  # CLT, false failure ~6e-5
+
+
+def test_rademacher_of_all_sign_vectors_is_one():
+    # the class of all 2^N sign patterns matches every sigma exactly: sup = N/N = 1 for every draw
+    N = 6
+    losses = np.array(list(itertools.product([-1.0, 1.0], repeat=N))).T  # (N, 2^N)
+    est, se = empirical_rademacher(losses, 50, np.random.default_rng(8))
+    assert est == pytest.approx(1.0, abs=1e-15) and se == pytest.approx(0.0, abs=1e-15)
 
 
 def test_rademacher_general_class_and_batch():
