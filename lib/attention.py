@@ -64,7 +64,14 @@ def softmax_attention(q, K, V, beta: Tensorish = 1.0, *, return_weights: bool = 
     beta = torch.as_tensor(beta, dtype=q.dtype)
     if not torch.all(torch.isfinite(beta)):
         raise ValueError("beta must be finite")
-    weights = attention_weights(beta * (q @ K.transpose(-1, -2)))
+    scores = q @ K.transpose(-1, -2)
+    try:
+        torch.broadcast_shapes(beta.shape, scores.shape)
+    except RuntimeError:
+        raise ValueError(
+            f"beta of shape {tuple(beta.shape)} does not broadcast against the scores of shape {tuple(scores.shape)}"
+        ) from None
+    weights = attention_weights(beta * scores)
     out = weights @ V
     return (out, weights) if return_weights else out
 
@@ -100,6 +107,8 @@ def cme_attention(q, K, V, bandwidth: float, lam: float) -> torch.Tensor:
 
     ``G = κ_h(K, K)`` is the ``(..., L, L)`` Gaussian Gram matrix and ``k_K(q) = κ_h(K, q)``;
     this is kernel ridge regression of the values on the keys with penalty ``λ ≥ 0``.
+    With ``lam = 0`` the Gram matrix must be invertible: a singular ``G + Lλ I`` (e.g. repeated
+    keys, or a bandwidth so large that the keys are indistinguishable) raises ``ValueError``.
     """
     h = check_positive("bandwidth", bandwidth)
     lam = check_positive("lam", lam, allow_zero=True)
@@ -107,5 +116,9 @@ def cme_attention(q, K, V, bandwidth: float, lam: float) -> torch.Tensor:
     L = K.shape[-2]
     G = gaussian_kernel(K, K, h)
     eye = torch.eye(L, dtype=G.dtype)
-    alpha = torch.linalg.solve(G + L * lam * eye, V)
+    alpha, info = torch.linalg.solve_ex(G + L * lam * eye, V)
+    if torch.any(info != 0) or not torch.all(torch.isfinite(alpha)):
+        raise ValueError(
+            f"G + L·lam·I is singular (lam = {lam}, bandwidth = {h}): use lam > 0 or distinct keys"
+        )
     return gaussian_kernel(q, K, h) @ alpha

@@ -139,13 +139,18 @@ class AttentionErrorTerms(NamedTuple):
     - ``E(attn − m_β(q))²          = s2/L + c2/L² + O(L⁻³)``  (second-order delta method);
     - ``E(attn − g_X(q))²          = bias2 + (s2 + posterior + cross)/L + c2/L² + …``,
 
-    where ``g_X(q) = φ(q)·μ_X`` is the posterior predictive mean.
+    where ``g_X(q) = φ(q)·μ_X`` is the posterior predictive mean. The ``posterior`` coefficient
+    follows from the Pythagorean identity ``E(attn − g_X)² = E(attn − f_z(q))² − E(f_z(q) − g_X)²``
+    (``g_X = E[f_z(q) | X]`` and attention is a function of X) and ``E Σ_X = σ² M⁻¹/L + O(L⁻²)``.
+    Split term by term, it is the noise variance ``σ² φᵀM⁻¹φ``, its covariance with the
+    attention error ``−2σ² (D_β φ)ᵀM⁻¹φ``, and the covariance of the bias ``zᵀ(D_β − I)φ`` with
+    the prior shrinkage ``φᵀΣ_X z/τ²`` of ``f_z(q) − g_X(q)``, ``2σ² ((D_β − I)φ)ᵀM⁻¹φ``.
     """
 
     bias2: float      # E_z (m_β(q) − f_z(q))²  = τ² ‖(D_β − I) φ(q)‖²
     s2: float         # E_z E[w²(v − m_β)²] / E[w]²
     c2: float         # E_z [−2 E(U²E) + 3 σ_UU σ_EE + 6 σ_UE²] / E[w]²
-    posterior: float  # σ² φ(q)ᵀM⁻¹φ(q) − 2σ² (D_β φ(q))ᵀ M⁻¹ φ(q),  M = E φφᵀ
+    posterior: float  # −σ² φ(q)ᵀM⁻¹φ(q) = −lim L·E(f_z(q) − g_X(q))²,  M = E φφᵀ
     cross: float      # −2 τ² ((D_β − I)φ(q))ᵀ E[w² ψ] / E[w]²
 
 
@@ -181,7 +186,9 @@ def attention_error_terms(
         bias2=float(tau**2 * b @ b),
         s2=float(s_uu / a**2),
         c2=float((-2 * k_uue + 3 * s_uu * s_ee + 6 * tau**2 * g @ g) / a**2),
-        posterior=float(sigma**2 * (phq @ (m_inv * phq) - 2 * (D * phq) @ (m_inv * phq))),
+        # σ²(φᵀM⁻¹φ − 2(Dφ)ᵀM⁻¹φ) [noise] + 2σ² bᵀM⁻¹φ [bias × shrinkage] = −σ² φᵀM⁻¹φ
+        posterior=float(sigma**2 * (phq @ (m_inv * phq) - 2 * (D * phq) @ (m_inv * phq))
+                        + 2 * sigma**2 * (b @ (m_inv * phq))),
         cross=float(-2 * tau**2 * (b @ g) / a),
     )
 
@@ -264,9 +271,17 @@ def multihead_error_terms(
     """``(floor, v)`` with ``E‖ẑ − μ_X‖² = floor + v/L + o(1/L)`` for the readout of :func:`readout_matrix`.
 
     ``floor = τ² (p − rank(Φ_Q D_β))`` is the part of z the heads cannot see and
-    ``v = tr V`` (:func:`multihead_error_covariance`).
+    ``v = tr V − 2σ² tr((I − P) M⁻¹)`` with V of :func:`multihead_error_covariance` and
+    ``P = A Φ_Q D_β`` the projection onto the row space. The second term is the covariance of
+    the floor ``(P − I) z`` with the prior shrinkage ``Σ_X z/τ² ≈ σ² M⁻¹ z/(τ² L)`` contained in
+    ``z − μ_X``; it vanishes when ``P = I`` (``H ≥ 2D + 1`` heads of full rank). (The covariance
+    of ``(P − I) z`` with the heads' O(1/L) ratio bias vanishes because ``(I − P) A = 0``.)
     """
+    tau = check_positive("tau", tau)
+    sigma = check_positive("sigma", sigma)
     Dq = fourier_features(np.asarray(t_heads, dtype=float), degree) * smoothing_factors(beta, degree)
     V = multihead_error_covariance(t_heads, beta, tau=tau, sigma=sigma, degree=degree, n_grid=n_grid)
-    tau = check_positive("tau", tau)
-    return float(tau**2 * (V.shape[0] - np.linalg.matrix_rank(Dq))), float(np.trace(V))
+    P = readout_matrix(t_heads, beta, degree) @ Dq
+    m_inv = np.concatenate([[1.0], np.full(2 * degree, 2.0)])
+    shrink = -2 * sigma**2 * float(np.sum((np.eye(P.shape[0]) - P).diagonal() * m_inv))
+    return float(tau**2 * (V.shape[0] - np.linalg.matrix_rank(Dq))), float(np.trace(V)) + shrink

@@ -166,3 +166,21 @@ def test_value_errors():
             gaussian_kernel(q, K, bandwidth=h)
     with pytest.raises(ValueError, match="lam"):
         cme_attention(q, K, V, bandwidth=1.0, lam=-0.1)
+
+
+def test_cme_singular_gram_raises_value_error():
+    """lam = 0 with a repeated key makes G singular: a ValueError naming lam and the bandwidth
+    (not torch's LinAlgError); any lam > 0 makes G + Lλ I positive definite and solvable."""
+    K = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    q, V = np.array([[0.6, 0.8]]), np.arange(3.0)[:, None]
+    with pytest.raises(ValueError, match="lam.*bandwidth"):
+        cme_attention(q, K, V, bandwidth=0.5, lam=0.0)
+    assert torch.all(torch.isfinite(cme_attention(q, K, V, bandwidth=0.5, lam=1e-3)))
+
+
+def test_softmax_beta_that_does_not_broadcast_raises_value_error():
+    q, K, V = np.zeros((2, 2)), np.zeros((3, 2)), np.zeros((3, 1))
+    with pytest.raises(ValueError, match="beta"):
+        softmax_attention(q, K, V, beta=torch.ones(4, dtype=torch.float64))
+    # a grid of β in leading dimensions still broadcasts
+    assert softmax_attention(q, K, V, beta=torch.ones(5, 1, 1, dtype=torch.float64)).shape == (5, 2, 1)

@@ -136,7 +136,12 @@ def test_attention_error_terms_closed_forms():
               + sigma**2 * iv(0, 2 * beta)) / iv(0, beta) ** 2
         np.testing.assert_allclose(terms.s2, s2, rtol=1e-10)
         np.testing.assert_allclose(terms.bias2, tau**2 * sum((1 - rn) ** 2 for rn in r), rtol=1e-12)
-        np.testing.assert_allclose(terms.posterior, sigma**2 * (5 - 2 * (1 + 2 * r[0] + 2 * r[1])), rtol=1e-12)
+        # noise variance + its covariance with attention + bias × prior shrinkage, term by term:
+        # σ²(5 − 2(1 + 2r₁ + 2r₂)) + 2σ²·2((r₁ − 1) + (r₂ − 1)) = −5σ² = −σ² φᵀM⁻¹φ
+        noise_part = sigma**2 * (5 - 2 * (1 + 2 * r[0] + 2 * r[1]))
+        shrinkage_part = 2 * sigma**2 * 2 * ((r[0] - 1) + (r[1] - 1))
+        np.testing.assert_allclose(terms.posterior, noise_part + shrinkage_part, rtol=1e-12)
+        np.testing.assert_allclose(terms.posterior, -5 * sigma**2, rtol=1e-12)
 
 
 def test_predicted_attention_mse_against_monte_carlo():
@@ -153,6 +158,54 @@ def test_predicted_attention_mse_against_monte_carlo():
     assert abs(e2.mean() - pred) <= tol
     with pytest.raises(ValueError, match="target"):
         predicted_attention_mse(L, terms, target="other")
+
+
+def test_predicted_posterior_mse_against_monte_carlo():
+    """E(attn − g_X(q))² = bias² + (s² + posterior + cross)/L + c₂/L² + O(L⁻²) against a Monte
+    Carlo over 10⁵ sequences of length 128 at β = 4 (large bias, so the bias × prior-shrinkage
+    term 2σ²((D_β − I)φ)ᵀM⁻¹φ/L is large: ≈ −0.0044 here).
+
+    Independent computation: tokens drawn here with numpy, the posterior mean by a direct
+    normal-equations solve. Control variate: (zᵀb)², b = (D_β − I)φ(q), has the known mean
+    bias² = τ²‖b‖², so E[(attn − g_X)² − (zᵀb)²] is compared with the prediction minus bias².
+    Tolerance: 4 standard errors (two-sided p ≈ 6e-5) plus |c₂|/L², a heuristic allowance for
+    the O(L⁻²) terms the prediction does not carry (taken no larger than the largest L⁻² term
+    it does carry). The formula without the shrinkage term must fall outside the band."""
+    tau, sigma, beta, tq, L, R = 1.0, 0.5, 4.0, 0.7, 128, 100_000
+    rng = np.random.default_rng(14)
+    z = tau * rng.standard_normal((R, 5))
+    t = rng.uniform(0, 2 * np.pi, (R, L))
+    Phi = fourier_features(t)
+    v = np.einsum("rlp,rp->rl", Phi, z) + sigma * rng.standard_normal((R, L))
+    a = softmax_attention(unit_circle(np.full((R, 1), tq)), unit_circle(t), v[..., None], beta=beta)[:, 0, 0].numpy()
+    precision = np.swapaxes(Phi, 1, 2) @ Phi / sigma**2 + np.eye(5) / tau**2
+    mu = np.linalg.solve(precision, (np.einsum("rlp,rl->rp", Phi, v) / sigma**2)[..., None])[..., 0]
+    phq = fourier_features(tq)
+    b = (smoothing_factors(beta) - 1) * phq
+    y = (a - mu @ phq) ** 2 - (z @ b) ** 2
+    terms = attention_error_terms(beta, tq, tau=tau, sigma=sigma)
+    pred = predicted_attention_mse(L, terms, "posterior") - terms.bias2
+    tol = 4 * y.std(ddof=1) / np.sqrt(R) + abs(terms.c2) / L**2
+    assert abs(y.mean() - pred) <= tol, (y.mean(), pred, tol)
+    shrinkage = 2 * sigma**2 * (b @ (np.array([1, 2, 2, 2, 2]) * phq)) / L
+    assert abs(y.mean() - (pred - shrinkage)) > tol      # the reviewer's defect is detectable
+
+
+def test_multihead_floor_covariance_correction():
+    """v = tr V − 2σ² tr((I − P) M⁻¹): the correction vanishes for five full-rank heads and, for
+    four equally spaced heads (rank 4, P = I − e e ᵀ for one unit vector e), equals −2σ² eᵀM⁻¹e."""
+    beta, tau, sigma = 4.0, 1.0, 0.5
+    m_inv = np.diag([1.0, 2, 2, 2, 2])
+    for H in (4, 5):
+        th = 0.7 + 2 * np.pi * np.arange(H) / H
+        V = multihead_error_covariance(th, beta, tau=tau, sigma=sigma)
+        _, v = multihead_error_terms(th, beta, tau=tau, sigma=sigma)
+        # the null space of Φ_Q D_β, by SVD (independent of the pseudo-inverse in lib)
+        _, sv, Vt = np.linalg.svd(fourier_features(th) * smoothing_factors(beta))
+        null = Vt[(sv > 1e-10).sum():]
+        assert null.shape[0] == 5 - min(H, 5)
+        np.testing.assert_allclose(v, np.trace(V) - 2 * sigma**2 * np.trace(null @ m_inv @ null.T), rtol=1e-12)
+    assert v == np.trace(V)
 
 
 def test_readout_matrix_and_rank():

@@ -71,9 +71,16 @@ def test_properties(seed, L):
     post = atom_posterior(np.array([x.sum()]), L, eta, A, prior)
     np.testing.assert_allclose(post.sum(), 1.0, atol=1e-12)
     assert np.all(post >= 0)
-    # a permutation of the tokens leaves the sufficient statistic, hence the posterior, unchanged
-    xp = rng.permutation(x)
-    np.testing.assert_array_equal(post, atom_posterior(np.array([xp.sum()]), L, eta, A, prior))
+    # relabelling the atoms (keys — natural parameters, log-partition, prior — permuted together)
+    # permutes the posterior the same way, and the posterior mean of g(z) with the values
+    # permuted alongside is unchanged: attention is equivariant in its keys
+    perm = rng.permutation(4)
+    post_p = atom_posterior(np.array([x.sum()]), L, eta[perm], A[perm], prior[perm])
+    np.testing.assert_allclose(post_p, post[perm], rtol=1e-12, atol=1e-300)
+    g = p[:, None] ** 2
+    mean = atom_posterior_mean(np.array([x.sum()]), L, eta, A, prior, g)
+    mean_p = atom_posterior_mean(np.array([x.sum()]), L, eta[perm], A[perm], prior[perm], g[perm])
+    np.testing.assert_allclose(mean_p, mean, rtol=1e-12)
     if L == 0:  # no tokens: the posterior is the prior
         np.testing.assert_allclose(post, prior, rtol=1e-12)
 
