@@ -121,7 +121,9 @@ def test_kolmogorov_distance_frequency_to_beta_against_fine_grid():
     grid_sup = np.max(np.abs(step - stats.beta.cdf(t, a, b)))
     exact = kolmogorov_distance_frequency_to_beta(n, a, b)
     assert grid_sup <= exact + 1e-12
-    assert exact - grid_sup < 1e-3  # the grid approaches the left limits to within the cdf's slope × 5e-6
+    # the grid approaches each left limit within (largest Beta density) × (grid step)
+    pdf_max = stats.beta.pdf((a - 1) / (a + b - 2), a, b)
+    assert exact - grid_sup <= pdf_max * (t[1] - t[0]) * (1 + 1e-9)
 
 
 def test_dkw_epsilon():
@@ -250,6 +252,9 @@ def test_diaconis_freedman_bound_values():
         (lambda: diaconis_freedman_bound(2, 5, 2.5), "c"),
         (lambda: dkw_epsilon(10, 0.0), "delta"),
         (lambda: dkw_epsilon(0, 0.1), "num_samples"),
+        (lambda: kolmogorov_distance_frequency_to_beta(0, 2.0, 3.0), "n"),
+        (lambda: tv_urn_without_vs_with_replacement([[1, 2], [3, 4]], 1), "composition"),
+        (lambda: tv_urn_without_vs_with_replacement(np.ones(30, dtype=int), 2), "composition"),  # 3^30 cells
     ],
 )
 def test_bad_input_raises_naming_the_argument(call, name):
