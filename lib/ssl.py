@@ -155,8 +155,8 @@ def masked_attention_weights(t, beta, n_mask: int = 1, dtype=torch.float64) -> t
     t = _angles("t", t, min_len=2)
     b = _grid(beta)
     targets, blocked = mask_blocks(t.shape[-1], n_mask)
-    cos = torch.cos(t[..., targets, None] - t[..., None, :])  # (..., n_t, L)
-    scores = (b.reshape((-1,) + (1,) * cos.ndim) * cos).to(dtype)
+    cos = torch.cos(t[..., targets, None] - t[..., None, :]).to(dtype)  # (..., n_t, L), cast once
+    scores = b.to(dtype).reshape((-1,) + (1,) * cos.ndim) * cos  # (G, ..., n_t, L) in dtype
     scores = scores.masked_fill(torch.as_tensor(blocked), -torch.inf)
     return attention_weights(scores)
 
@@ -497,6 +497,7 @@ class LocalTransferMC(NamedTuple):
     curv_pre: float
     curv_pre_se: float
     curv_down: float
+    third_pre: float
     kappa_local: float
     kappa_sqrt_local: float
     kappa_sqrt_local_se: float
@@ -506,30 +507,41 @@ def local_transfer_mc(t, theta0: float, query_angles, a, *, var_z: float, var_ep
                       ridge: float, degree: int = 2, n_mask: int = 1, h: float = 1e-2) -> LocalTransferMC:
     """Slope and curvatures at θ° by central differences (step ``h``) on the key sample ``t`` (n, L).
 
-    Standard errors by the delta method on the per-sequence terms: the slope estimate
-    ``S = R'_down(θ̂°)`` with ``θ̂°`` solving ``R̂'_pre = 0`` has influence
-    ``ψ'_down,i − (R''_down/R''_pre) ψ'_pre,i``; ``se(θ°) = sd(ψ'_pre,i)/(√n R''_pre)``; the error of
-    ``κ'_loc = |S| sqrt(2/R''_pre)`` combines those of S and R''_pre.
+    The curves are evaluated at ``θ° + (−2, −1, 0, 1, 2)·h``: first and second derivatives from the
+    three central points, the third derivative of ``R_pre`` (``third_pre``) from the five-point stencil
+    ``[R(θ+2h) − 2R(θ+h) + 2R(θ−h) − R(θ−2h)] / (2h³)``.
+
+    Standard errors by the delta method on the per-sequence terms ``ψ`` (first, second, third differences),
+    with θ̂° solving ``R̂'_pre = 0``, so that its own error ``−ψ1_pre,i / c_pre`` propagates. The influences:
+
+    - ``θ̂°``: ``−ψ1_pre,i / c_pre``;
+    - slope ``S = R'_down(θ̂°)``: ``ψ1_down,i − (c_down/c_pre) ψ1_pre,i``;
+    - curvature ``c_pre = R''_pre(θ̂°)``: ``ψ2_pre,i − (third_pre/c_pre) ψ1_pre,i``;
+    - ``κ'_loc = |S| sqrt(2/c_pre)``: ``κ'_loc (infl_S/S − infl_c/(2 c_pre))`` (their correlation included);
+
+    each standard error is the standard deviation of its influence over √n.
     """
     th = check_positive("theta0", theta0)
     h = check_positive("h", h)
-    if th <= h:
-        raise ValueError("theta0 must exceed h")
-    c = risk_curves(t, [th - h, th, th + h], query_angles, a, var_z=var_z, var_eps=var_eps, var_y=var_y,
+    if th <= 2 * h:
+        raise ValueError("theta0 must exceed 2h")
+    c = risk_curves(t, th + h * np.arange(-2.0, 3.0), query_angles, a, var_z=var_z, var_eps=var_eps, var_y=var_y,
                     ridge=ridge, degree=degree, n_mask=n_mask)
     n = c.pre_seq.shape[1]
-    dp1 = (c.pre_seq[2] - c.pre_seq[0]) / (2 * h)
-    dp2 = (c.pre_seq[2] - 2 * c.pre_seq[1] + c.pre_seq[0]) / h**2
-    dd1 = (c.down_seq[2] - c.down_seq[0]) / (2 * h)
-    cp, cd = dp2.mean(), (c.r_down[2] - 2 * c.r_down[1] + c.r_down[0]) / h**2
+    P = c.pre_seq
+    dp1 = (P[3] - P[1]) / (2 * h)
+    dp2 = (P[3] - 2 * P[2] + P[1]) / h**2
+    dp3 = (P[4] - 2 * P[3] + 2 * P[1] - P[0]) / (2 * h**3)
+    dd1 = (c.down_seq[3] - c.down_seq[1]) / (2 * h)
+    cp, cd, d3 = dp2.mean(), (c.r_down[3] - 2 * c.r_down[2] + c.r_down[1]) / h**2, dp3.mean()
     if not cp > 0:
         raise ValueError("R_pre has non-positive curvature at theta0")
-    slope = (c.r_down[2] - c.r_down[0]) / (2 * h)
-    infl = dd1 - (cd / cp) * dp1
-    se = lambda x: float(np.std(x, ddof=1) / np.sqrt(n))  # noqa: E731
-    slope_se, cp_se = se(infl), se(dp2)
+    slope = (c.r_down[3] - c.r_down[1]) / (2 * h)
+    infl_s = dd1 - (cd / cp) * dp1
+    infl_c = dp2 - (d3 / cp) * dp1
     ks = abs(slope) * np.sqrt(2 / cp)
-    ks_se = ks * np.sqrt((slope_se / max(abs(slope), 1e-300)) ** 2 + (cp_se / (2 * cp)) ** 2)
-    return LocalTransferMC(theta0=th, theta0_se=se(dp1) / cp, slope_down=float(slope), slope_down_se=slope_se,
-                           curv_pre=float(cp), curv_pre_se=cp_se, curv_down=float(cd),
-                           kappa_local=float(cd / cp), kappa_sqrt_local=float(ks), kappa_sqrt_local_se=float(ks_se))
+    infl_k = ks * (infl_s / slope - infl_c / (2 * cp)) if slope != 0 else np.full(n, np.inf)
+    se = lambda x: float(np.std(x, ddof=1) / np.sqrt(n))  # noqa: E731
+    return LocalTransferMC(theta0=th, theta0_se=se(dp1) / cp, slope_down=float(slope), slope_down_se=se(infl_s),
+                           curv_pre=float(cp), curv_pre_se=se(infl_c), curv_down=float(cd), third_pre=float(d3),
+                           kappa_local=float(cd / cp), kappa_sqrt_local=float(ks), kappa_sqrt_local_se=se(infl_k))

@@ -5,6 +5,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import i0, i1
+from scipy.stats import chi2
 
 from lib import ssl as S
 from lib.attention import softmax_attention
@@ -75,17 +76,23 @@ def test_conditional_risk_matches_monte_carlo():
     assert abs(losses.mean() - exact) < 5 * losses.std() / np.sqrt(n)  # 5-sigma: false failure < 1e-6
 
 
-def test_bayes_risk_is_gaussian_conditional_variance():
-    """Schur complement of the joint covariance of the values (independent of lib.circle)."""
-    rng = np.random.default_rng(4)
-    t = rng.uniform(0, 2 * np.pi, 5)
+@pytest.mark.parametrize("L, m", [(5, 1), (7, 2), (8, 3), (9, 4)])
+def test_bayes_risk_is_gaussian_conditional_variance(L, m):
+    """Schur complement of the joint covariance of the values (independent of lib.circle).
+
+    Target ℓ (one of the m⌊L/m⌋ positions of whole blocks) is predicted from the tokens outside its
+    block of m: Var(v_ℓ | v_o) = C_ℓℓ − C_ℓo C_oo⁻¹ C_oℓ, averaged over the targets.
+    """
+    rng = np.random.default_rng(4 + L)
+    t = rng.uniform(0, 2 * np.pi, L)
     Phi = fourier_features(t)
-    C = VZ * Phi @ Phi.T + VE * np.eye(5)
+    C = VZ * Phi @ Phi.T + VE * np.eye(L)
     cv = []
-    for ell in range(5):
-        o = [j for j in range(5) if j != ell]
+    for ell in range(m * (L // m)):
+        o = [j for j in range(L) if j // m != ell // m]
         cv.append(C[ell, ell] - C[ell, o] @ np.linalg.solve(C[np.ix_(o, o)], C[o, ell]))
-    assert S.masked_bayes_risk_given_keys(t[None], var_z=VZ, var_eps=VE)[0] == pytest.approx(np.mean(cv), rel=1e-10)
+    got = S.masked_bayes_risk_given_keys(t[None], var_z=VZ, var_eps=VE, n_mask=m)[0]
+    assert got == pytest.approx(np.mean(cv), rel=1e-10)
 
 
 @settings(max_examples=25, deadline=None)
@@ -189,11 +196,79 @@ def test_pretraining_optimum_and_local_mc():
     assert abs(th - grid[np.argmin(c.r_pre)]) <= 0.5
     r = S.masked_risk_given_keys(t, [th - 1e-3, th, th + 1e-3], var_z=VZ, var_eps=VE).mean(1)
     assert r[1] <= r[0] and r[1] <= r[2]
-    mc = S.local_transfer_mc(t, th, [0.0, 2.0, 4.0], np.ones(5), var_z=VZ, var_eps=VE, var_y=0.0, ridge=1e-3)
-    c2 = S.risk_curves(t, [th - 0.01, th + 0.01], [0.0, 2.0, 4.0], np.ones(5), var_z=VZ, var_eps=VE,
-                       var_y=0.0, ridge=1e-3)
-    assert mc.slope_down == pytest.approx((c2.r_down[1] - c2.r_down[0]) / 0.02, rel=1e-9)
-    assert mc.slope_down_se > 0 and mc.theta0_se > 0 and mc.curv_pre > 0
+    assert mc_positive(S.local_transfer_mc(t, th, [0.0, 2.0, 4.0], np.ones(5), var_z=VZ, var_eps=VE, var_y=0.0,
+                                           ridge=1e-3))
+
+
+def mc_positive(mc):
+    return mc.slope_down_se > 0 and mc.theta0_se > 0 and mc.curv_pre > 0 and mc.kappa_sqrt_local_se > 0
+
+
+def test_local_mc_derivatives_against_an_independent_polynomial_fit():
+    """Stencil derivatives against least-squares polynomials fitted on 31 other points of the same curve.
+
+    The fit (degree 8 on θ° + [−0.3, 0.3], points off the stencil) gives the first four derivatives
+    independently of the step-h stencil. The stencil's known truncation is h²·R3/6 for the central first
+    difference and h²·R4/12 for the second (Rk the k-th derivative); after adding it to the fitted
+    derivatives the two must agree within the fit's own error, estimated as the change between degrees 6
+    and 8, plus the rounding of a difference quotient of sums over n sequences, n·eps·max|R|/h^k.
+    """
+    q, a = np.array([0.0, 2.0, 4.0]), np.ones(5)
+    kw = dict(var_z=VZ, var_eps=VE, var_y=0.0, ridge=1e-3)
+    t = S.sample_key_angles(300, 10, np.random.default_rng(7))
+    th = S.pretraining_optimum(t, 8.0, var_z=VZ, var_eps=VE, tol=1e-8)
+    h = 1e-2
+    mc = S.local_transfer_mc(t, th, q, a, h=h, **kw)
+    off = np.linspace(-0.3, 0.3, 31) + 0.0037  # none on the stencil θ° + {0, ±h, ±2h}
+    c = S.risk_curves(t, th + off, q, a, **kw)
+
+    def derivs(y, deg):
+        p = np.polyfit(off, y, deg)
+        return np.array([np.polyval(np.polyder(p, k), 0.0) for k in range(1, 5)])
+
+    def rnd(k):  # risks are below 1
+        return 300 * np.finfo(float).eps / h**k
+
+    for y, slope, curv in [(c.r_down, mc.slope_down, mc.curv_down), (c.r_pre, None, mc.curv_pre)]:
+        d6, d8 = derivs(y, 6), derivs(y, 8)
+        err = np.abs(d6 - d8)
+        if slope is not None:
+            assert abs(slope - (d8[0] + h**2 * d8[2] / 6)) <= err[0] + h**2 * err[2] / 6 + rnd(1)
+        assert abs(curv - (d8[1] + h**2 * d8[3] / 12)) <= err[1] + h**2 * err[3] / 12 + rnd(2)
+    d6, d8 = derivs(c.r_pre, 6), derivs(c.r_pre, 8)
+    # five-point third difference: truncation h²·R5/4 is not fitted; bound it by the degree change of R4
+    assert abs(mc.third_pre - d8[2]) <= abs(d6[2] - d8[2]) + h**2 * abs(d8[3]) + rnd(3)
+
+
+def test_local_mc_standard_errors_match_replicate_spread():
+    """Delta-method standard errors against the spread of 40 independent replicates.
+
+    Each replicate draws its own key sample and its own θ̂°. If the reported standard error is right,
+    (R − 1) sd²/se² is χ²_{R−1}; the ratio sd/se must lie in the two-sided band of that law, at level
+    0.001/4 per quantity (false failure ≤ 0.001 for the four, up to the delta method's own error).
+    A design with a clearly non-zero downstream slope (|S|/se ≈ 6) keeps |S| away from the fold at 0,
+    where the delta method for κ'_loc = |S|·sqrt(2/c_pre) would not apply.
+    """
+    q, a = np.pi + np.array([-0.6, 0.0, 0.6]), np.ones(5)
+    kw = dict(var_z=VZ, var_eps=VE, var_y=0.0, ridge=1e-3)
+    t = S.sample_key_angles(2000, 10, np.random.default_rng(7), concentration=2.0)
+    grid = np.arange(1.0, 30.0, 1.0)
+    c = S.risk_curves(t, grid, q, a, **kw)
+    th = S.pretraining_optimum(t, grid[np.argmin(c.r_pre)], var_z=VZ, var_eps=VE)
+    R, n = 40, 400
+    fields = [("theta0", "theta0_se"), ("slope_down", "slope_down_se"), ("curv_pre", "curv_pre_se"),
+              ("kappa_sqrt_local", "kappa_sqrt_local_se")]
+    res = []
+    for r in range(R):
+        tr = S.sample_key_angles(n, 10, np.random.default_rng(100 + r), concentration=2.0)
+        m = S.local_transfer_mc(tr, S.pretraining_optimum(tr, th, var_z=VZ, var_eps=VE), q, a, **kw)
+        res.append([getattr(m, f) for pair in fields for f in pair])
+    res = np.array(res)
+    lo, hi = np.sqrt(chi2.ppf([0.001 / 8, 1 - 0.001 / 8], R - 1) / (R - 1))
+    assert np.all(np.abs(res[:, 2] / res[:, 3]) > 3)  # the regime the delta method needs
+    for k, (est, _) in enumerate(fields):
+        ratio = res[:, 2 * k].std(ddof=1) / res[:, 2 * k + 1].mean()
+        assert lo <= ratio <= hi, (est, ratio, lo, hi)
 
 
 def test_key_sampler():
