@@ -201,3 +201,19 @@ def test_every_figure_label_in_the_book_is_saved_by_its_chapter():
         labels = set(re.findall(r"name:\s*fig-([a-z0-9-]+)", text))
         saved = set(figure_tool.names_in(text))
         assert labels <= saved, f"{md.name}: labelled but never saved: {sorted(labels - saved)}"
+
+
+def test_figure_tool_executes_every_cell_and_stops_on_an_error(tmp_path):
+    import nbclient.exceptions
+
+    ok = tmp_path / "01-ok.md"
+    ok.write_text(NOTEBOOK_HEADER + "```{code-cell} ipython3\nopen('ran.txt', 'w').write('a')\n```\n\n"
+                  "```{code-cell} ipython3\nopen('ran.txt', 'a').write('b')\n```\n")
+    figure_tool.execute(ok)
+    assert (tmp_path / "ran.txt").read_text() == "ab"  # both cells, in order, in the chapter's folder
+    bad = tmp_path / "02-bad.md"
+    bad.write_text(NOTEBOOK_HEADER + "```{code-cell} ipython3\nraise RuntimeError('boom')\n```\n\n"
+                   "```{code-cell} ipython3\nopen('after.txt', 'w').write('x')\n```\n")
+    with pytest.raises(nbclient.exceptions.CellExecutionError, match="boom"):
+        figure_tool.execute(bad)
+    assert not (tmp_path / "after.txt").exists()

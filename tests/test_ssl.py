@@ -308,3 +308,20 @@ def test_bad_input_raises():
         S.sample_key_angles(3, 4, np.random.default_rng(0), concentration=-1.0)
     with pytest.raises(ValueError, match="rng"):
         S.sample_key_angles(3, 4, 0)
+
+
+def test_downstream_per_sequence_averages_to_the_risk():
+    # with per-sequence moments A_i = r_i r_iᵀ, b_i = r_i y_i, the mean of the per-sequence risks of
+    # the optimal head is the population risk, computed independently from the averaged moments
+    rng = np.random.default_rng(5)
+    G, n, H, lam = 3, 400, 4, 1e-3
+    r = rng.normal(size=(G, n, H))
+    y = r @ rng.normal(size=H) + 0.1 * rng.normal(size=(G, n))
+    A_seq, b_seq = r[..., :, None] * r[..., None, :], r * y[..., None]
+    ey2 = float((y**2).mean())
+    fit = S.downstream_risk(A_seq.mean(1), b_seq.mean(1), ey2, lam)
+    per_seq = S.downstream_per_sequence(A_seq, b_seq, fit.head, ey2, lam)
+    assert per_seq.shape == (G, n)
+    np.testing.assert_allclose(per_seq.mean(1), fit.risk, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="A_seq"):
+        S.downstream_per_sequence(A_seq[0], b_seq, fit.head, ey2, lam)

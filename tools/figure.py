@@ -33,12 +33,18 @@ def known_names(book: Path = ROOT / "book") -> list[str]:
 
 
 def execute(md: Path) -> None:
+    """Run every cell of the chapter in a fresh kernel, with a progress bar over the cells."""
     import jupytext
     import nbclient
 
+    from lib.progress import progress
+
     nb = jupytext.read(md)
-    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(md.parent)}}).execute()
+    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                                     resources={"metadata": {"path": str(md.parent)}})
+    with client.setup_kernel():
+        for index, cell in progress(list(enumerate(nb.cells)), desc=md.name, unit="cell"):
+            client.execute_cell(cell, index)
 
 
 def main(argv: list[str] | None = None) -> int:
