@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from lib.attention import softmax_attention
+from lib.montecarlo import loglog_slope  # re-exported: chapters 4–5 import it from here
 from lib.validation import check_int, check_positive, check_rng
 
 __all__ = [
@@ -315,43 +316,6 @@ def beta_derivative_covariance(q, K, V, betas) -> torch.Tensor:
     mean_s = (p * s).sum(-1, keepdim=True)  # (G, ..., M, 1)
     mean_vs = (p * s) @ V  # (G, ..., M, d_v)
     return mean_vs - mean_v * mean_s
-
-
-def loglog_slope(x, y, se=None):
-    """Least-squares slope of ``log y`` against ``log x``, with its standard error.
-
-    ``x``, ``y`` 1-d and positive. With ``se`` (standard errors of ``y``) the fit is weighted by the
-    delta-method precision ``(y/se)²`` of ``log y`` and the standard error treats these weights as
-    known; without it the fit is ordinary least squares with the residual standard error (needs at
-    least 3 points). Returns ``(slope, standard_error, intercept)``.
-    """
-    xs, ys = _as_array("x", x), _as_array("y", y)
-    if xs.ndim != 1 or xs.shape != ys.shape:
-        raise ValueError(f"x and y must be 1-d of the same length, got {xs.shape} and {ys.shape}")
-    if xs.size < 2 or np.unique(xs).size < 2:
-        raise ValueError("x must hold at least 2 distinct abscissae")
-    if np.any(xs <= 0) or np.any(ys <= 0):
-        raise ValueError("x and y must be > 0 for a log-log fit")
-    lx, ly = np.log(xs), np.log(ys)
-    if se is None:
-        if xs.size < 3:
-            raise ValueError("an unweighted fit needs at least 3 points for a standard error")
-        w = np.ones_like(lx)
-    else:
-        ses = _as_array("se", se)
-        if ses.shape != ys.shape or np.any(ses <= 0):
-            raise ValueError(f"se must be positive with the shape of y {ys.shape}")
-        w = (ys / ses) ** 2
-    xbar = np.sum(w * lx) / w.sum()
-    sxx = np.sum(w * (lx - xbar) ** 2)
-    slope = np.sum(w * (lx - xbar) * ly) / sxx
-    intercept = np.sum(w * ly) / w.sum() - slope * xbar
-    if se is None:
-        resid = ly - intercept - slope * lx
-        stderr = math.sqrt(np.sum(resid**2) / (xs.size - 2) / sxx)
-    else:
-        stderr = 1.0 / math.sqrt(sxx)
-    return float(slope), float(stderr), float(intercept)
 
 
 def bootstrap_loglog_slope(x, samples, n_boot: int, rng: np.random.Generator):
