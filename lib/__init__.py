@@ -4,6 +4,8 @@ One module per idea:
 
 - :mod:`lib.validation`     input checks that raise ``ValueError`` naming the argument
 - :mod:`lib.figures`        the book's matplotlib style and the figure-saving helper
+- :mod:`lib.montecarlo`     Monte Carlo means with standard errors, log–log slopes
+- :mod:`lib.progress`       progress bars for long runs (stderr only)
 - :mod:`lib.exchangeability` Pólya urn, de Finetti, Diaconis–Freedman (Chapter 1)
 - :mod:`lib.latent`         Beta–Bernoulli and Normal–Normal posteriors, Bayes risks (Chapter 2)
 - :mod:`lib.attention`      softmax attention, Nadaraya–Watson, CME attention (Chapter 3)
