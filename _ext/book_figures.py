@@ -27,6 +27,7 @@ Offline HTML
     warning. The theme's colour mode defaults to ``auto`` (without a default, the theme logs a
     console error in a fresh browser).
 """
+
 from __future__ import annotations
 
 import html
@@ -62,7 +63,9 @@ def figures_dir() -> Path:
     try:
         from lib.figures import figures_dir as lib_figures_dir
     except ImportError:  # the book's package is not installed: same default by hand
-        return Path(os.environ.get("BOOK_FIGURES_DIR", Path.cwd() / "_build" / "figures"))
+        return Path(
+            os.environ.get("BOOK_FIGURES_DIR", Path.cwd() / "_build" / "figures")
+        )
     return lib_figures_dir()
 
 
@@ -86,7 +89,9 @@ class FigureListDirective(SphinxDirective):
     has_content = False
 
     def run(self) -> list[nodes.Node]:
-        self.env.book_figure_list_docs = getattr(self.env, "book_figure_list_docs", set())
+        self.env.book_figure_list_docs = getattr(
+            self.env, "book_figure_list_docs", set()
+        )
         self.env.book_figure_list_docs.add(self.env.docname)
         return [figure_list("")]
 
@@ -104,7 +109,11 @@ def _collect(app: Sphinx, doctree: nodes.document) -> None:
     records = []
     for fig in doctree.findall(nodes.figure):
         captions = [c for c in fig.children if isinstance(c, nodes.caption)]
-        caption = captions[0].deepcopy() if captions and captions[0].astext().strip() else None
+        caption = (
+            captions[0].deepcopy()
+            if captions and captions[0].astext().strip()
+            else None
+        )
         labels = [n for n in fig["names"] if LABEL.match(n)]
         records.append(
             {
@@ -123,8 +132,12 @@ def _purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
     env.book_figure_list_docs.discard(docname)
 
 
-def _merge(app: Sphinx, env: BuildEnvironment, docnames: set[str], other: BuildEnvironment) -> None:
-    _env_figures(env).update({d: r for d, r in _env_figures(other).items() if d in docnames})
+def _merge(
+    app: Sphinx, env: BuildEnvironment, docnames: set[str], other: BuildEnvironment
+) -> None:
+    _env_figures(env).update(
+        {d: r for d, r in _env_figures(other).items() if d in docnames}
+    )
     env.book_figure_list_docs |= other.book_figure_list_docs & docnames
 
 
@@ -171,8 +184,13 @@ def book_figures(env: BuildEnvironment) -> list[dict[str, Any]]:
             if rec["label"]:
                 figid = rec["ids"][0] if rec["ids"] else rec["label"]
                 out.append(
-                    dict(rec, docname=doc, figid=figid, name=LABEL.match(rec["label"]).group(1),
-                         number=figure_number(env, doc, figid))
+                    dict(
+                        rec,
+                        docname=doc,
+                        figid=figid,
+                        name=LABEL.match(rec["label"]).group(1),
+                        number=figure_number(env, doc, figid),
+                    )
                 )
     return out
 
@@ -185,40 +203,75 @@ def _check(app: Sphinx, env: BuildEnvironment) -> None:
             where = (doc, rec["line"])
             if not rec["label"]:
                 twin = rec["caption"] is not None and any(
-                    other is not rec and other["caption"] is not None
-                    and other["caption"].astext() == rec["caption"].astext() for other in records)
-                hint = (" Another figure here has the same caption: a cell with figure metadata "
-                        "that displays more than one image (e.g. both `fig` and plt.show(), or "
-                        "display(fig)) makes one figure per image, and the duplicate names "
-                        "are dropped." if twin else "")
+                    other is not rec
+                    and other["caption"] is not None
+                    and other["caption"].astext() == rec["caption"].astext()
+                    for other in records
+                )
+                hint = (
+                    " Another figure here has the same caption: a cell with figure metadata "
+                    "that displays more than one image (e.g. both `fig` and plt.show(), or "
+                    "display(fig)) makes one figure per image, and the duplicate names "
+                    "are dropped."
+                    if twin
+                    else ""
+                )
                 logger.warning(
                     "figure without a stable name: give it a label 'fig-<name>' (lower-case "
                     "words joined by hyphens; got names %s) and save it with "
-                    "lib.figures.save_figure(fig, '<name>').%s", rec["names"] or "none", hint,
-                    location=where, subtype="name", **WARN)
+                    "lib.figures.save_figure(fig, '<name>').%s",
+                    rec["names"] or "none",
+                    hint,
+                    location=where,
+                    subtype="name",
+                    **WARN,
+                )
             if rec["caption"] is None:
-                logger.warning("figure %s has no caption: every figure needs one",
-                               rec["label"] or "(unnamed)", location=where, subtype="caption", **WARN)
-            elif rec["label"] and not figure_number(env, doc, rec["ids"][0] if rec["ids"] else ""):
-                logger.warning("figure %s has no number (numfig off, or its page is unnumbered)",
-                               rec["label"], location=where, subtype="number", **WARN)
+                logger.warning(
+                    "figure %s has no caption: every figure needs one",
+                    rec["label"] or "(unnamed)",
+                    location=where,
+                    subtype="caption",
+                    **WARN,
+                )
+            elif rec["label"] and not figure_number(
+                env, doc, rec["ids"][0] if rec["ids"] else ""
+            ):
+                logger.warning(
+                    "figure %s has no number (numfig off, or its page is unnumbered)",
+                    rec["label"],
+                    location=where,
+                    subtype="number",
+                    **WARN,
+                )
     _check_files(app, env)
 
 
 def _check_files(app: Sphinx, env: BuildEnvironment) -> None:
     folder = figures_dir()
     for fig in book_figures(env):
-        missing = [f"{fig['name']}.{fmt}" for fmt in FIGURE_FORMATS
-                   if not (folder / f"{fig['name']}.{fmt}").is_file()]
+        missing = [
+            f"{fig['name']}.{fmt}"
+            for fmt in FIGURE_FORMATS
+            if not (folder / f"{fig['name']}.{fmt}").is_file()
+        ]
         if missing:
             logger.warning(
                 "figure %s: no saved file %s in %s. The cell that draws it must call "
                 "lib.figures.save_figure(fig, %r); if it does, the execution cache predates "
                 "the files: run `BOOK_FIGURES_DIR=%s make figure NAME=%s`, or delete the "
                 "execution cache (%s) and build again.",
-                fig["label"], ", ".join(missing), folder, fig["name"], folder, fig["name"],
+                fig["label"],
+                ", ".join(missing),
+                folder,
+                fig["name"],
+                folder,
+                fig["name"],
                 Path(app.outdir).parent / ".jupyter_cache",
-                location=(fig["docname"], fig["line"]), subtype="files", **WARN)
+                location=(fig["docname"], fig["line"]),
+                subtype="files",
+                **WARN,
+            )
     app.env.book_figures_checked = True
 
 
@@ -229,9 +282,13 @@ def _check_files(app: Sphinx, env: BuildEnvironment) -> None:
 def _citation(app: Sphinx) -> dict[str, Any]:
     """Book-level citation data: CITATION.cff when present, else the Sphinx configuration."""
     cfg = app.config
-    data: dict[str, Any] = {"title": cfg.html_title or cfg.project, "authors": ["{" + str(cfg.author) + "}"],
-                            "year": str(cfg.copyright).split(",")[0].strip()[:4], "version": "",
-                            "url": cfg.html_baseurl or ""}
+    data: dict[str, Any] = {
+        "title": cfg.html_title or cfg.project,
+        "authors": ["{" + str(cfg.author) + "}"],
+        "year": str(cfg.copyright).split(",")[0].strip()[:4],
+        "version": "",
+        "url": cfg.html_baseurl or "",
+    }
     cff = Path(app.confdir) / "CITATION.cff"
     if cff.is_file():
         import yaml
@@ -243,7 +300,11 @@ def _citation(app: Sphinx) -> dict[str, Any]:
             if "name" in a:
                 authors.append("{" + a["name"] + "}")
             else:
-                authors.append(f"{a.get('family-names', '')}, {a.get('given-names', '')}".strip(", "))
+                authors.append(
+                    f"{a.get('family-names', '')}, {a.get('given-names', '')}".strip(
+                        ", "
+                    )
+                )
         data["authors"] = authors or data["authors"]
         if meta.get("date-released"):
             data["year"] = str(meta["date-released"])[:4]
@@ -254,7 +315,9 @@ def _citation(app: Sphinx) -> dict[str, Any]:
     return data
 
 
-_BIB_ESCAPE = str.maketrans({"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "$": r"\$"})
+_BIB_ESCAPE = str.maketrans(
+    {"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "$": r"\$"}
+)
 
 
 def caption_latex(caption: nodes.Element) -> str:
@@ -279,28 +342,44 @@ def _first_sentence(text: str) -> str:
     return (match.group(1) if match else text).rstrip(".")
 
 
-def bibtex_entry(app: Sphinx, fig: dict[str, Any], page_url: str, files_url: str) -> str:
+def bibtex_entry(
+    app: Sphinx, fig: dict[str, Any], page_url: str, files_url: str
+) -> str:
     """A ``@misc`` entry that cites the book and one figure of it."""
     book = _citation(app)
     env = app.env
-    chapter = env.titles[fig["docname"]].astext() if fig["docname"] in env.titles else ""
+    chapter = (
+        env.titles[fig["docname"]].astext() if fig["docname"] in env.titles else ""
+    )
     secnum = env.toc_secnumbers.get(fig["docname"], {}).get("")
     where = f"Chapter {'.'.join(map(str, secnum))}, " if secnum else ""
     caption = caption_latex(fig["caption"]) if fig["caption"] is not None else ""
-    title = f"{{Figure {fig['number']}}}: {_first_sentence(caption)}" if caption else f"Figure {fig['number']}"
+    title = (
+        f"{{Figure {fig['number']}}}: {_first_sentence(caption)}"
+        if caption
+        else f"Figure {fig['number']}"
+    )
     fields = [
         ("author", " and ".join(book["authors"])),
         ("title", title),
-        ("howpublished", f"Figure {fig['number']} in {where}\\emph{{{book['title']}}} "
-                         f"({chapter.translate(_BIB_ESCAPE)})"),
+        (
+            "howpublished",
+            f"Figure {fig['number']} in {where}\\emph{{{book['title']}}} "
+            f"({chapter.translate(_BIB_ESCAPE)})",
+        ),
         ("year", book["year"]),
     ]
     if book["version"]:
         fields.append(("version", book["version"]))
     fields += [
         ("url", page_url),
-        ("note", "Figure files: " + ", ".join(f"\\url{{{files_url}{fig['name']}.{fmt}}}"
-                                               for fmt in FIGURE_FORMATS)),
+        (
+            "note",
+            "Figure files: "
+            + ", ".join(
+                f"\\url{{{files_url}{fig['name']}.{fmt}}}" for fmt in FIGURE_FORMATS
+            ),
+        ),
     ]
     body = ",\n".join(f"  {key:<12} = {{{value}}}" for key, value in fields)
     return f"@misc{{attention-book:{fig['label']},\n{body}\n}}"
@@ -309,8 +388,11 @@ def bibtex_entry(app: Sphinx, fig: dict[str, Any], page_url: str, files_url: str
 def book_bibtex(app: Sphinx) -> str:
     """A ``@misc`` entry for the whole book, from CITATION.cff (or the configuration)."""
     book = _citation(app)
-    fields = [("author", " and ".join(book["authors"])), ("title", book["title"]),
-              ("year", book["year"])]
+    fields = [
+        ("author", " and ".join(book["authors"])),
+        ("title", book["title"]),
+        ("year", book["year"]),
+    ]
     if book["version"]:
         fields.append(("version", book["version"]))
     if book["url"]:
@@ -377,7 +459,11 @@ class FigureListTransform(SphinxPostTransform):
         figs = book_figures(env)
         if not figs:
             return [nodes.paragraph(text="The book has no figures yet.")]
-        target = app.builder.get_target_uri(here) if hasattr(app.builder, "get_target_uri") else here
+        target = (
+            app.builder.get_target_uri(here)
+            if hasattr(app.builder, "get_target_uri")
+            else here
+        )
         base_dir = posixpath.dirname(target)
         site = _citation(app)["url"]
 
@@ -386,24 +472,44 @@ class FigureListTransform(SphinxPostTransform):
 
         out: list[nodes.Node] = [nodes.raw("", _STYLE, format="html")]
         for fig in figs:
-            page = app.builder.get_target_uri(fig["docname"]) if hasattr(app.builder, "get_target_uri") else fig["docname"]
+            page = (
+                app.builder.get_target_uri(fig["docname"])
+                if hasattr(app.builder, "get_target_uri")
+                else fig["docname"]
+            )
             anchor = f"{page}#{fig['figid']}"
             number = fig["number"] or "?"
-            entry = nodes.container(classes=["book-figure-entry"], ids=[f"list-{fig['label']}"])
-            thumb = (f'<a class="book-figure-thumb" href="{html.escape(rel(anchor))}">'
-                     f'<img src="{html.escape(rel("figures/" + fig["name"] + ".png"))}" '
-                     f'alt="Thumbnail of Figure {number}"></a>')
+            entry = nodes.container(
+                classes=["book-figure-entry"], ids=[f"list-{fig['label']}"]
+            )
+            thumb = (
+                f'<a class="book-figure-thumb" href="{html.escape(rel(anchor))}">'
+                f'<img src="{html.escape(rel("figures/" + fig["name"] + ".png"))}" '
+                f'alt="Thumbnail of Figure {number}"></a>'
+            )
             entry += nodes.raw("", thumb, format="html")
             text = nodes.container(classes=["book-figure-text"])
             head = nodes.paragraph()
-            head += nodes.strong("", "", nodes.reference("", f"Figure {number}", refuri=rel(anchor),
-                                                         internal=True))
-            title = env.titles[fig["docname"]].astext() if fig["docname"] in env.titles else fig["docname"]
+            head += nodes.strong(
+                "",
+                "",
+                nodes.reference(
+                    "", f"Figure {number}", refuri=rel(anchor), internal=True
+                ),
+            )
+            title = (
+                env.titles[fig["docname"]].astext()
+                if fig["docname"] in env.titles
+                else fig["docname"]
+            )
             secnum = env.toc_secnumbers.get(fig["docname"], {}).get("")
             head += nodes.Text(" · ")
             head += nodes.reference(
-                "", (f"Chapter {'.'.join(map(str, secnum))}. " if secnum else "") + title,
-                refuri=rel(page), internal=True)
+                "",
+                (f"Chapter {'.'.join(map(str, secnum))}. " if secnum else "") + title,
+                refuri=rel(page),
+                internal=True,
+            )
             head += nodes.Text(" · label ")
             head += nodes.literal("", fig["label"])
             text += head
@@ -415,9 +521,13 @@ class FigureListTransform(SphinxPostTransform):
             for i, fmt in enumerate(FIGURE_FORMATS):
                 if i:
                     files += nodes.Text(" · ")
-                files += nodes.reference("", fmt.upper(), refuri=rel(f"figures/{fig['name']}.{fmt}"))
+                files += nodes.reference(
+                    "", fmt.upper(), refuri=rel(f"figures/{fig['name']}.{fmt}")
+                )
             text += files
-            bib = bibtex_entry(app, fig, page_url=f"{site}{anchor}", files_url=f"{site}figures/")
+            bib = bibtex_entry(
+                app, fig, page_url=f"{site}{anchor}", files_url=f"{site}figures/"
+            )
             box = nodes.container(classes=["book-figure-bibtex"])
             box += nodes.literal_block(bib, bib, language="none")
             text += box
@@ -449,11 +559,18 @@ def _theme_defaults(app: Sphinx, config: Any) -> None:
 def _check_mathjax_path(app: Sphinx) -> None:
     path = app.config.mathjax_path or ""
     if "://" in path or path.startswith("//"):
-        logger.warning("mathjax_path %r loads MathJax from the network: the book must work "
-                       "offline (set it to 'mathjax/tex-mml-chtml.js')", path, subtype="offline", **WARN)
+        logger.warning(
+            "mathjax_path %r loads MathJax from the network: the book must work "
+            "offline (set it to 'mathjax/tex-mml-chtml.js')",
+            path,
+            subtype="offline",
+            **WARN,
+        )
 
 
-def _drop_network_assets(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+def _drop_network_assets(
+    app: Sphinx, pagename: str, templatename: str, context: dict, doctree
+) -> None:
     """Drop sphinx-thebe's assets (thebe is disabled here and would come from a CDN); warn
     about any other script or stylesheet that is not served by the book itself."""
     if app.builder.format not in HTML_FORMATS:
@@ -473,18 +590,30 @@ def _drop_network_assets(app: Sphinx, pagename: str, templatename: str, context:
         for asset in kept:
             name = getattr(asset, "filename", None) or str(asset)
             if isinstance(name, str) and re.match(r"^(https?:)?//", name):
-                logger.warning("page %s loads %s from the network: the book must work offline",
-                               pagename, name, subtype="offline", **WARN)
+                logger.warning(
+                    "page %s loads %s from the network: the book must work offline",
+                    pagename,
+                    name,
+                    subtype="offline",
+                    **WARN,
+                )
 
 
-def _mathjax_on_figure_list(app: Sphinx, pagename: str, templatename: str, context: dict,
-                            doctree) -> None:
+def _mathjax_on_figure_list(
+    app: Sphinx, pagename: str, templatename: str, context: dict, doctree
+) -> None:
     """Captions with math on the figure list: that page needs MathJax too (runs before
     sphinx.ext.mathjax decides, at priority 500)."""
     env = app.env
-    if pagename in _env_figures(env) and pagename in env.book_figure_list_docs and any(
+    if (
+        pagename in _env_figures(env)
+        and pagename in env.book_figure_list_docs
+        and any(
             rec["caption"] is not None and any(rec["caption"].findall(nodes.math))
-            for recs in env.book_figures.values() for rec in recs):
+            for recs in env.book_figures.values()
+            for rec in recs
+        )
+    ):
         env.get_domain("math").data["has_equations"][pagename] = True
 
 
@@ -526,12 +655,28 @@ def _copy_outputs(app: Sphinx, exc: Exception | None) -> None:
             if src_file.is_file():
                 shutil.copy2(src_file, target / f"{fig['name']}.{fmt}")
         anchor = f"{app.builder.get_target_uri(fig['docname'])}#{fig['figid']}"
-        bib.append(bibtex_entry(app, fig, page_url=f"{site}{anchor}", files_url=f"{site}figures/"))
-        manifest.append({"label": fig["label"], "number": fig["number"], "page": anchor,
-                         "caption": fig["caption"].astext() if fig["caption"] is not None else "",
-                         "files": [f"figures/{fig['name']}.{fmt}" for fmt in FIGURE_FORMATS]})
-    (target / "figures.bib").write_text("\n\n".join(bib) + ("\n" if bib else ""), encoding="utf8")
-    (target / "figures.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf8")
+        bib.append(
+            bibtex_entry(
+                app, fig, page_url=f"{site}{anchor}", files_url=f"{site}figures/"
+            )
+        )
+        manifest.append(
+            {
+                "label": fig["label"],
+                "number": fig["number"],
+                "page": anchor,
+                "caption": fig["caption"].astext()
+                if fig["caption"] is not None
+                else "",
+                "files": [f"figures/{fig['name']}.{fmt}" for fmt in FIGURE_FORMATS],
+            }
+        )
+    (target / "figures.bib").write_text(
+        "\n\n".join(bib) + ("\n" if bib else ""), encoding="utf8"
+    )
+    (target / "figures.json").write_text(
+        json.dumps(manifest, indent=1) + "\n", encoding="utf8"
+    )
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
@@ -551,5 +696,9 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", _mathjax_on_figure_list, priority=400)
     app.connect("html-page-context", _drop_network_assets, priority=900)
     app.connect("build-finished", _copy_outputs)
-    return {"version": "1.0", "env_version": 1, "parallel_read_safe": True,
-            "parallel_write_safe": True}
+    return {
+        "version": "1.0",
+        "env_version": 1,
+        "parallel_read_safe": True,
+        "parallel_write_safe": True,
+    }

@@ -12,5 +12,5 @@ One module per idea:
 - :mod:`lib.posterior`      posteriors over latent atoms as attention, the linear-Gaussian posterior (Chapter 3)
 - :mod:`lib.circle`         the circle model: keys on the unit circle, Fourier features, Bessel bias (Chapters 3–5)
 - :mod:`lib.learning`       grid ERM, sup-gap, Rademacher estimates, uniform-convergence bound (Chapter 4)
-- :mod:`lib.ssl`            masked-token objective, downstream risk, transfer condition number (Chapter 5)
+- :mod:`lib.pretraining`    masked-token objective, downstream risk, transfer condition number (Chapter 5)
 """

@@ -11,6 +11,7 @@ Inputs may be torch tensors or array-likes; outputs are torch tensors.
   ``β = 1/h²`` (Chapter 3);
 - CME attention:     ``k_K(q)ᵀ (G + Lλ I)⁻¹ V`` with ``G = κ_h(K, K)``: kernel ridge regression.
 """
+
 from __future__ import annotations
 
 import torch
@@ -25,7 +26,9 @@ def _as_tensor(name: str, x) -> torch.Tensor:
     if not (t.is_floating_point() or t.is_complex()):
         t = t.to(torch.float64)
     if t.ndim < 2:
-        raise ValueError(f"{name} must have shape (..., n, d) with at least 2 dimensions, got {tuple(t.shape)}")
+        raise ValueError(
+            f"{name} must have shape (..., n, d) with at least 2 dimensions, got {tuple(t.shape)}"
+        )
     if not torch.all(torch.isfinite(t)):
         raise ValueError(f"{name} must be finite")
     return t
@@ -36,15 +39,21 @@ def _check_qkv(q, K, V) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     dtype = torch.promote_types(torch.promote_types(q.dtype, K.dtype), V.dtype)
     q, K, V = q.to(dtype), K.to(dtype), V.to(dtype)
     if K.shape[-2] != V.shape[-2]:
-        raise ValueError(f"K and V must have the same length L, got {K.shape[-2]} and {V.shape[-2]}")
+        raise ValueError(
+            f"K and V must have the same length L, got {K.shape[-2]} and {V.shape[-2]}"
+        )
     if K.shape[-2] < 1:
         raise ValueError("K must contain at least one key (L >= 1)")
     if q.shape[-1] != K.shape[-1]:
-        raise ValueError(f"q and K must have the same dimension d, got {q.shape[-1]} and {K.shape[-1]}")
+        raise ValueError(
+            f"q and K must have the same dimension d, got {q.shape[-1]} and {K.shape[-1]}"
+        )
     try:
         torch.broadcast_shapes(q.shape[:-2], K.shape[:-2], V.shape[:-2])
     except RuntimeError as err:
-        raise ValueError(f"leading (batch) dimensions of q, K, V do not broadcast: {err}") from None
+        raise ValueError(
+            f"leading (batch) dimensions of q, K, V do not broadcast: {err}"
+        ) from None
     return q, K, V
 
 
@@ -83,8 +92,14 @@ def gaussian_kernel(X, Y, bandwidth: float) -> torch.Tensor:
     dtype = torch.promote_types(X.dtype, Y.dtype)
     X, Y = X.to(dtype), Y.to(dtype)
     if X.shape[-1] != Y.shape[-1]:
-        raise ValueError(f"X and Y must have the same dimension d, got {X.shape[-1]} and {Y.shape[-1]}")
-    sq = (X * X).sum(-1)[..., :, None] + (Y * Y).sum(-1)[..., None, :] - 2 * X @ Y.transpose(-1, -2)
+        raise ValueError(
+            f"X and Y must have the same dimension d, got {X.shape[-1]} and {Y.shape[-1]}"
+        )
+    sq = (
+        (X * X).sum(-1)[..., :, None]
+        + (Y * Y).sum(-1)[..., None, :]
+        - 2 * X @ Y.transpose(-1, -2)
+    )
     return torch.exp(-sq.clamp_min(0) / (2 * h * h))
 
 

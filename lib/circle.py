@@ -6,6 +6,7 @@ A sequence X = (x_1..x_L) has tokens x_ℓ = (k_ℓ, v_ℓ): keys on the unit ci
 In the linear-Gaussian case (``z ~ N(0, τ² I)``, ``ε ~ N(0, σ²)``) the posterior of z is exact:
 ``Σ_X = (ΦᵀΦ/σ² + I/τ²)⁻¹``, ``μ_X = Σ_X Φᵀ v / σ²``.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -121,12 +122,17 @@ def linear_gaussian_posterior(t, v, *, tau: float, sigma: float, degree: int = 2
     sigma = check_positive("sigma", sigma)
     t, v = np.asarray(t, dtype=float), np.asarray(v, dtype=float)
     if t.shape != v.shape:
-        raise ValueError(f"t and v must have the same shape, got {t.shape} and {v.shape}")
+        raise ValueError(
+            f"t and v must have the same shape, got {t.shape} and {v.shape}"
+        )
     Phi = fourier_features(t, degree)
     p = Phi.shape[-1]
     precision = np.swapaxes(Phi, -1, -2) @ Phi / sigma**2 + np.eye(p) / tau**2
     Sigma = np.linalg.inv(precision)
-    mu = np.einsum("...ij,...j->...i", Sigma, np.einsum("...lp,...l->...p", Phi, v)) / sigma**2
+    mu = (
+        np.einsum("...ij,...j->...i", Sigma, np.einsum("...lp,...l->...p", Phi, v))
+        / sigma**2
+    )
     return mu, Sigma
 
 
@@ -147,15 +153,21 @@ class AttentionErrorTerms(NamedTuple):
     the prior shrinkage ``φᵀΣ_X z/τ²`` of ``f_z(q) − g_X(q)``, ``2σ² ((D_β − I)φ)ᵀM⁻¹φ``.
     """
 
-    bias2: float      # E_z (m_β(q) − f_z(q))²  = τ² ‖(D_β − I) φ(q)‖²
-    s2: float         # E_z E[w²(v − m_β)²] / E[w]²
-    c2: float         # E_z [−2 E(U²E) + 3 σ_UU σ_EE + 6 σ_UE²] / E[w]²
+    bias2: float  # E_z (m_β(q) − f_z(q))²  = τ² ‖(D_β − I) φ(q)‖²
+    s2: float  # E_z E[w²(v − m_β)²] / E[w]²
+    c2: float  # E_z [−2 E(U²E) + 3 σ_UU σ_EE + 6 σ_UE²] / E[w]²
     posterior: float  # −σ² φ(q)ᵀM⁻¹φ(q) = −lim L·E(f_z(q) − g_X(q))²,  M = E φφᵀ
-    cross: float      # −2 τ² ((D_β − I)φ(q))ᵀ E[w² ψ] / E[w]²
+    cross: float  # −2 τ² ((D_β − I)φ(q))ᵀ E[w² ψ] / E[w]²
 
 
 def attention_error_terms(
-    beta: float, t_q: float, *, tau: float, sigma: float, degree: int = 2, n_grid: int = 4096
+    beta: float,
+    t_q: float,
+    *,
+    tau: float,
+    sigma: float,
+    degree: int = 2,
+    n_grid: int = 4096,
 ) -> AttentionErrorTerms:
     """The coefficients of :class:`AttentionErrorTerms`, by quadrature over the key angle.
 
@@ -174,26 +186,30 @@ def attention_error_terms(
     a = w.mean()
     D = smoothing_factors(beta, degree)
     phq = fourier_features(t_q, degree)
-    psi = fourier_features(t, degree) - D * phq                 # (n_grid, p)
-    b = (D - 1.0) * phq                                          # m_β − f_z(q) = zᵀ b
-    d2 = tau**2 * (psi**2).sum(-1) + sigma**2                    # E_{z,ε} (v − m_β)²  given t
+    psi = fourier_features(t, degree) - D * phq  # (n_grid, p)
+    b = (D - 1.0) * phq  # m_β − f_z(q) = zᵀ b
+    d2 = tau**2 * (psi**2).sum(-1) + sigma**2  # E_{z,ε} (v − m_β)²  given t
     s_uu = (w**2 * d2).mean()
     s_ee = (w**2).mean() / a**2 - 1.0
-    g = (w[:, None] ** 2 * psi).mean(0) / a                      # σ_UE = gᵀz
+    g = (w[:, None] ** 2 * psi).mean(0) / a  # σ_UE = gᵀz
     k_uue = (w**2 * d2 * (w - a)).mean() / a
-    m_inv = np.concatenate([[1.0], np.full(2 * degree, 2.0)])    # M⁻¹ (diagonal)
+    m_inv = np.concatenate([[1.0], np.full(2 * degree, 2.0)])  # M⁻¹ (diagonal)
     return AttentionErrorTerms(
         bias2=float(tau**2 * b @ b),
         s2=float(s_uu / a**2),
         c2=float((-2 * k_uue + 3 * s_uu * s_ee + 6 * tau**2 * g @ g) / a**2),
         # σ²(φᵀM⁻¹φ − 2(Dφ)ᵀM⁻¹φ) [noise] + 2σ² bᵀM⁻¹φ [bias × shrinkage] = −σ² φᵀM⁻¹φ
-        posterior=float(sigma**2 * (phq @ (m_inv * phq) - 2 * (D * phq) @ (m_inv * phq))
-                        + 2 * sigma**2 * (b @ (m_inv * phq))),
+        posterior=float(
+            sigma**2 * (phq @ (m_inv * phq) - 2 * (D * phq) @ (m_inv * phq))
+            + 2 * sigma**2 * (b @ (m_inv * phq))
+        ),
         cross=float(-2 * tau**2 * (b @ g) / a),
     )
 
 
-def predicted_attention_mse(L, terms: AttentionErrorTerms, target: str = "smoothed") -> np.ndarray:
+def predicted_attention_mse(
+    L, terms: AttentionErrorTerms, target: str = "smoothed"
+) -> np.ndarray:
     """MSE of softmax attention predicted by :func:`attention_error_terms`, for lengths ``L``.
 
     ``target="smoothed"``: ``s2/L + c2/L²`` (error to m_β(q));
@@ -205,7 +221,11 @@ def predicted_attention_mse(L, terms: AttentionErrorTerms, target: str = "smooth
     if target == "smoothed":
         return terms.s2 / L + terms.c2 / L**2
     if target == "posterior":
-        return terms.bias2 + (terms.s2 + terms.posterior + terms.cross) / L + terms.c2 / L**2
+        return (
+            terms.bias2
+            + (terms.s2 + terms.posterior + terms.cross) / L
+            + terms.c2 / L**2
+        )
     raise ValueError(f"target must be 'smoothed' or 'posterior', got {target!r}")
 
 
@@ -220,12 +240,23 @@ def readout_matrix(t_heads, beta: float, degree: int = 2) -> np.ndarray:
     beta = check_positive("beta", beta, allow_zero=True)
     t_heads = np.asarray(t_heads, dtype=float)
     if t_heads.ndim != 1 or t_heads.size < 1:
-        raise ValueError(f"t_heads must be a non-empty 1-d array of angles, got shape {t_heads.shape}")
-    return np.linalg.pinv(fourier_features(t_heads, degree) * smoothing_factors(beta, degree))
+        raise ValueError(
+            f"t_heads must be a non-empty 1-d array of angles, got shape {t_heads.shape}"
+        )
+    return np.linalg.pinv(
+        fourier_features(t_heads, degree) * smoothing_factors(beta, degree)
+    )
 
 
 def multihead_error_covariance(
-    t_heads, beta: float, *, tau: float, sigma: float, degree: int = 2, n_grid: int = 4096, z=None
+    t_heads,
+    beta: float,
+    *,
+    tau: float,
+    sigma: float,
+    degree: int = 2,
+    n_grid: int = 4096,
+    z=None,
 ) -> np.ndarray:
     """First-order covariance ``V`` with ``√L (ẑ − μ_X − (P − I) z) → N(0, V)``, shape ``(p, p)``.
 
@@ -244,17 +275,17 @@ def multihead_error_covariance(
     tau = check_positive("tau", tau)
     sigma = check_positive("sigma", sigma)
     n_grid = check_int("n_grid", n_grid, minimum=16)
-    A = readout_matrix(t_heads, beta, degree)                          # (p, H)
+    A = readout_matrix(t_heads, beta, degree)  # (p, H)
     t_heads = np.asarray(t_heads, dtype=float)
-    Dq = fourier_features(t_heads, degree) * smoothing_factors(beta, degree)   # (H, p)
+    Dq = fourier_features(t_heads, degree) * smoothing_factors(beta, degree)  # (H, p)
     t = 2 * np.pi * np.arange(n_grid) / n_grid
-    phi = fourier_features(t, degree)                                  # (N, p)
-    w = np.exp(beta * (np.cos(t[:, None] - t_heads[None, :]) - 1.0))   # (N, H)
-    c = w / w.mean(0)                                                  # same a for every head
-    B = c[:, :, None] * (phi[:, None, :] - Dq[None, :, :])             # (N, H, p)
-    AB = np.einsum("ph,nhk->npk", A, B)                                # (N, p, p)
+    phi = fourier_features(t, degree)  # (N, p)
+    w = np.exp(beta * (np.cos(t[:, None] - t_heads[None, :]) - 1.0))  # (N, H)
+    c = w / w.mean(0)  # same a for every head
+    B = c[:, :, None] * (phi[:, None, :] - Dq[None, :, :])  # (N, H, p)
+    AB = np.einsum("ph,nhk->npk", A, B)  # (N, p, p)
     m_inv = np.concatenate([[1.0], np.full(2 * degree, 2.0)])
-    e = c @ A.T - m_inv * phi                                          # (N, p)
+    e = c @ A.T - m_inv * phi  # (N, p)
     noise = sigma**2 * e.T @ e / n_grid
     if z is None:
         return tau**2 * np.einsum("npk,nqk->pq", AB, AB) / n_grid + noise
@@ -266,7 +297,13 @@ def multihead_error_covariance(
 
 
 def multihead_error_terms(
-    t_heads, beta: float, *, tau: float, sigma: float, degree: int = 2, n_grid: int = 4096
+    t_heads,
+    beta: float,
+    *,
+    tau: float,
+    sigma: float,
+    degree: int = 2,
+    n_grid: int = 4096,
 ) -> tuple[float, float]:
     """``(floor, v)`` with ``E‖ẑ − μ_X‖² = floor + v/L + o(1/L)`` for the readout of :func:`readout_matrix`.
 
@@ -279,9 +316,15 @@ def multihead_error_terms(
     """
     tau = check_positive("tau", tau)
     sigma = check_positive("sigma", sigma)
-    Dq = fourier_features(np.asarray(t_heads, dtype=float), degree) * smoothing_factors(beta, degree)
-    V = multihead_error_covariance(t_heads, beta, tau=tau, sigma=sigma, degree=degree, n_grid=n_grid)
+    Dq = fourier_features(np.asarray(t_heads, dtype=float), degree) * smoothing_factors(
+        beta, degree
+    )
+    V = multihead_error_covariance(
+        t_heads, beta, tau=tau, sigma=sigma, degree=degree, n_grid=n_grid
+    )
     P = readout_matrix(t_heads, beta, degree) @ Dq
     m_inv = np.concatenate([[1.0], np.full(2 * degree, 2.0)])
     shrink = -2 * sigma**2 * float(np.sum((np.eye(P.shape[0]) - P).diagonal() * m_inv))
-    return float(tau**2 * (V.shape[0] - np.linalg.matrix_rank(Dq))), float(np.trace(V)) + shrink
+    return float(tau**2 * (V.shape[0] - np.linalg.matrix_rank(Dq))), float(
+        np.trace(V)
+    ) + shrink

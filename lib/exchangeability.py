@@ -9,14 +9,21 @@ Conventions
   Diaconis and Freedman (1980) write their bounds for ``‖P - Q‖ = 2 sup_A |P(A) - Q(A)|``;
   :func:`diaconis_freedman_bound` converts (divides their numbers by 2).
 """
+
 from __future__ import annotations
 
 import numbers
 
 import numpy as np
-from scipy.special import betaln, betainc, gammaln, xlogy
+from scipy.special import betainc, betaln, gammaln, xlogy
 
-from lib.validation import check_binary, check_int, check_positive, check_probability, check_rng
+from lib.validation import (
+    check_binary,
+    check_int,
+    check_positive,
+    check_probability,
+    check_rng,
+)
 
 __all__ = [
     "polya_sequence_probability",
@@ -33,10 +40,14 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------- helpers
-def _int_array(name: str, value, *, minimum: int | None = None, maximum: int | None = None) -> np.ndarray:
+def _int_array(
+    name: str, value, *, minimum: int | None = None, maximum: int | None = None
+) -> np.ndarray:
     """Integer-valued array (ints, or floats with integer values) within [minimum, maximum]."""
     arr = np.asarray(value)
-    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+    if arr.dtype == bool or not (
+        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    ):
         raise ValueError(f"{name} must contain integers, got {value!r}")
     if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
         raise ValueError(f"{name} must contain integers, got {value!r}")
@@ -75,7 +86,9 @@ def polya_sequence_probability(x, a: float, b: float):
     b = check_positive("b", b)
     xa = np.asarray(x)
     if xa.ndim < 1:
-        raise ValueError(f"x must have at least one dimension (the sequence axis), got shape {xa.shape}")
+        raise ValueError(
+            f"x must have at least one dimension (the sequence axis), got shape {xa.shape}"
+        )
     x = check_binary("x", xa)
     n = x.shape[-1]
     t = np.arange(n)
@@ -103,7 +116,9 @@ def beta_mixture_probability(k, n, a: float, b: float):
     try:
         k, n = np.broadcast_arrays(k, n)
     except ValueError:
-        raise ValueError(f"k and n must broadcast together, got shapes {np.shape(k)} and {np.shape(n)}") from None
+        raise ValueError(
+            f"k and n must broadcast together, got shapes {np.shape(k)} and {np.shape(n)}"
+        ) from None
     if np.any(k > n):
         raise ValueError("k must satisfy k <= n")
     return _scalar_or_array(np.exp(betaln(a + k, b + n - k) - betaln(a, b)))
@@ -123,7 +138,9 @@ def polya_count_pmf(n: int, a: float, b: float) -> np.ndarray:
     return np.exp(log_choose + betaln(a + k, b + n - k) - betaln(a, b))
 
 
-def sample_polya_urn(n: int, a: float, b: float, size: int, rng: np.random.Generator) -> np.ndarray:
+def sample_polya_urn(
+    n: int, a: float, b: float, size: int, rng: np.random.Generator
+) -> np.ndarray:
     """``size`` independent Pólya-urn sequences of length ``n``, shape ``(size, n)``, entries 0/1.
 
     Vectorised over the ``size`` urns (the loop runs over the ``n`` draws): at draw ``t`` an
@@ -155,7 +172,9 @@ def kolmogorov_distance_frequency_to_beta(n: int, a: float, b: float) -> float:
     cdf_right = np.cumsum(pmf)
     cdf_left = cdf_right - pmf
     beta_cdf = betainc(a, b, np.arange(n + 1) / n)
-    return float(max(np.max(np.abs(cdf_right - beta_cdf)), np.max(np.abs(cdf_left - beta_cdf))))
+    return float(
+        max(np.max(np.abs(cdf_right - beta_cdf)), np.max(np.abs(cdf_left - beta_cdf)))
+    )
 
 
 def dkw_epsilon(num_samples: int, delta: float) -> float:
@@ -190,7 +209,9 @@ def tv_urn_without_vs_with_replacement(composition, k):
     """
     comp = _int_array("composition", composition, minimum=0)
     if comp.ndim != 1 or comp.size < 1:
-        raise ValueError(f"composition must be a 1-D array of colour counts, got shape {comp.shape}")
+        raise ValueError(
+            f"composition must be a 1-D array of colour counts, got shape {comp.shape}"
+        )
     n = int(comp.sum())
     if n < 1:
         raise ValueError("composition must contain at least one ball")
@@ -198,7 +219,9 @@ def tv_urn_without_vs_with_replacement(composition, k):
     kmax = int(k.max()) if k.size else 0
     c = comp.size
     if float(kmax + 1) ** c > _MAX_GRID:
-        raise ValueError(f"composition has too many colours ({c}) for exact enumeration with k up to {kmax}")
+        raise ValueError(
+            f"composition has too many colours ({c}) for exact enumeration with k up to {kmax}"
+        )
     logfact = gammaln(np.arange(n + 1) + 1.0)
     grids = np.meshgrid(*([np.arange(kmax + 1)] * c), indexing="ij")
     s = np.stack([g.ravel() for g in grids], axis=1)  # (G, c)
@@ -212,8 +235,12 @@ def tv_urn_without_vs_with_replacement(composition, k):
     # multivariate hypergeometric (without replacement)
     feasible = np.all(s <= comp, axis=1)
     s_f = np.where(s <= comp, s, 0)
-    log_choose_parts = logfact[comp] - logfact[s_f] - logfact[np.where(s <= comp, comp - s, 0)]
-    log_hyp = log_choose_parts.sum(axis=1) - (logfact[n] - logfact[total] - logfact[n - total])
+    log_choose_parts = (
+        logfact[comp] - logfact[s_f] - logfact[np.where(s <= comp, comp - s, 0)]
+    )
+    log_hyp = log_choose_parts.sum(axis=1) - (
+        logfact[n] - logfact[total] - logfact[n - total]
+    )
     hyp = np.where(feasible, np.exp(np.where(feasible, log_hyp, 0.0)), 0.0)
     tv_by_k = 0.5 * np.bincount(total, weights=np.abs(hyp - mult), minlength=kmax + 1)
     return _scalar_or_array(tv_by_k[k])
@@ -246,8 +273,15 @@ def tv_sampling_without_vs_with_replacement(n: int, m, k):
         feasible = (ss <= mi) & (kk - ss <= n - mi)
         s_f = np.where(feasible, ss, 0)
         r_f = np.where(feasible, kk - ss, 0)
-        log_hyp = (logfact[mi] - logfact[s_f] - logfact[mi - s_f]
-                   + logfact[n - mi] - logfact[r_f] - logfact[n - mi - r_f] - log_choose_nk)
+        log_hyp = (
+            logfact[mi]
+            - logfact[s_f]
+            - logfact[mi - s_f]
+            + logfact[n - mi]
+            - logfact[r_f]
+            - logfact[n - mi - r_f]
+            - log_choose_nk
+        )
         hyp = np.where(feasible, np.exp(np.where(feasible, log_hyp, 0.0)), 0.0)
         out[i] = 0.5 * np.bincount(kk, weights=np.abs(hyp - binom), minlength=kmax + 1)
     result = out.reshape(m.shape + (kmax + 1,))[..., k]
@@ -263,7 +297,9 @@ def tv_distinct_balls(n: int, k):
     """
     n = check_int("n", n, minimum=1)
     k = _int_array("k", k, minimum=0, maximum=n)
-    log_terms = np.concatenate([[0.0], np.cumsum(np.log1p(-np.arange(n) / n))])  # index k -> Σ_{i<k}
+    log_terms = np.concatenate(
+        [[0.0], np.cumsum(np.log1p(-np.arange(n) / n))]
+    )  # index k -> Σ_{i<k}
     return _scalar_or_array(-np.expm1(log_terms[k]))
 
 

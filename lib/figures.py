@@ -10,6 +10,7 @@ it is already set, checks that every figure label ``fig-<name>`` has its three f
 copies them to ``<build>/_build/html/figures/`` for the book's Figures page.
 ``make figure NAME=<name>`` re-executes the chapter that saves one figure.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,7 +39,15 @@ BOOK_STYLE = {
     "legend.frameon": False,
     "lines.linewidth": 1.8,
     "axes.prop_cycle": mpl.cycler(
-        color=["#1f4e79", "#c0504d", "#4f8a3c", "#8064a2", "#d98c1f", "#2c9fa6", "#7f7f7f"]
+        color=[
+            "#1f4e79",
+            "#c0504d",
+            "#4f8a3c",
+            "#8064a2",
+            "#d98c1f",
+            "#2c9fa6",
+            "#7f7f7f",
+        ]
     ),
     "svg.fonttype": "none",  # text stays text in SVG
     "svg.hashsalt": "attention-book",  # deterministic SVG ids
@@ -66,12 +75,17 @@ def save_figure(fig: plt.Figure, name: str) -> dict[str, Path]:
     reproducible byte for byte.
     """
     if not isinstance(name, str) or not _NAME.match(name):
-        raise ValueError(f"name must be lower-case words joined by hyphens, got {name!r}")
+        raise ValueError(
+            f"name must be lower-case words joined by hyphens, got {name!r}"
+        )
     folder = figures_dir()
     paths = {}
     for fmt in FIGURE_FORMATS:
         path = folder / f"{name}.{fmt}"
-        metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None, "ModDate": None}}.get(fmt)
+        metadata = {
+            "svg": {"Date": None},
+            "pdf": {"CreationDate": None, "ModDate": None},
+        }.get(fmt)
         fig.savefig(path, format=fmt, metadata=metadata)
         paths[fmt] = path
     return paths

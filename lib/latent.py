@@ -12,6 +12,7 @@ Monte Carlo experiment is one call. An empty last axis (``L = 0``) is allowed: t
 then the prior. :func:`normal_median_variance` gives the exact variance of the median of ``L``
 standard normal tokens (the "median representation" of Chapter 2).
 """
+
 from __future__ import annotations
 
 import numbers
@@ -29,9 +30,13 @@ def _as_sequences(name: str, x) -> np.ndarray:
     try:
         arr = np.asarray(x, dtype=float)
     except (TypeError, ValueError) as err:  # strings, ragged nested lists
-        raise ValueError(f"{name} must be a numeric array of sequences: {err}") from None
+        raise ValueError(
+            f"{name} must be a numeric array of sequences: {err}"
+        ) from None
     if arr.ndim < 1:
-        raise ValueError(f"{name} must have at least one axis (tokens along the last axis), got a scalar")
+        raise ValueError(
+            f"{name} must have at least one axis (tokens along the last axis), got a scalar"
+        )
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite")
     return arr
@@ -57,7 +62,9 @@ class BetaBernoulli:
     def _binary(x) -> np.ndarray:
         arr = np.asarray(x)
         if arr.ndim < 1:
-            raise ValueError("x must have at least one axis (tokens along the last axis), got a scalar")
+            raise ValueError(
+                "x must have at least one axis (tokens along the last axis), got a scalar"
+            )
         return check_binary("x", arr)
 
     def sufficient_statistic(self, x) -> tuple[np.ndarray, int]:
@@ -83,7 +90,9 @@ class BetaBernoulli:
         alpha, beta = self.posterior(x)
         return special.betaln(alpha, beta) - special.betaln(self.a, self.b)
 
-    def sample(self, L: int, size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    def sample(
+        self, L: int, size: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``size`` latents ``θ`` (shape ``(size,)``) and sequences ``x`` (shape ``(size, L)``, int)."""
         L = check_int("L", L, minimum=0)
         size = check_int("size", size, minimum=1)
@@ -105,7 +114,11 @@ class NormalNormal:
     """
 
     def __init__(self, mu0: float, tau: float, sigma: float) -> None:
-        if isinstance(mu0, bool) or not isinstance(mu0, numbers.Real) or not np.isfinite(float(mu0)):
+        if (
+            isinstance(mu0, bool)
+            or not isinstance(mu0, numbers.Real)
+            or not np.isfinite(float(mu0))
+        ):
             raise ValueError(f"mu0 must be a finite real number, got {mu0!r}")
         self.mu0 = float(mu0)
         self.tau = check_positive("tau", tau)
@@ -144,7 +157,9 @@ class NormalNormal:
         sigma_y = check_positive("sigma_y", sigma_y, allow_zero=True)
         return self.posterior_variance(L) + sigma_y**2
 
-    def sample(self, L: int, size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    def sample(
+        self, L: int, size: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``size`` latents ``z`` (shape ``(size,)``) and sequences ``x`` (shape ``(size, L)``)."""
         L = check_int("L", L, minimum=0)
         size = check_int("size", size, minimum=1)
@@ -164,17 +179,31 @@ def normal_median_variance(L: int) -> float:
     """
     L = check_int("L", L, minimum=1)
     if L % 2 == 0:
-        raise ValueError(f"L must be odd (the median is then a single order statistic), got {L}")
+        raise ValueError(
+            f"L must be odd (the median is then a single order statistic), got {L}"
+        )
     j = (L - 1) // 2
     log_const = special.gammaln(L + 1) - 2 * special.gammaln(j + 1)
 
     def integrand(u: float) -> float:
-        log_density = log_const + j * (stats.norm.logcdf(u) + stats.norm.logsf(u)) + stats.norm.logpdf(u)
+        log_density = (
+            log_const
+            + j * (stats.norm.logcdf(u) + stats.norm.logsf(u))
+            + stats.norm.logpdf(u)
+        )
         return u * u * np.exp(log_density)
 
     # The median's standard deviation is about sqrt(π/(2L)); its density decays like
     # exp(-(j+1)u²/2), which 40 of those standard deviations out is below exp(-600): the
     # truncated integral is exact to double precision.
     half_width = 40.0 * np.sqrt(np.pi / (2 * L))
-    value, _ = integrate.quad(integrand, -half_width, half_width, points=[0.0], epsabs=0.0, epsrel=1e-12, limit=200)
+    value, _ = integrate.quad(
+        integrand,
+        -half_width,
+        half_width,
+        points=[0.0],
+        epsabs=0.0,
+        epsrel=1e-12,
+        limit=200,
+    )
     return float(value)

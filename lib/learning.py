@@ -16,6 +16,7 @@ for every ``ε > 0``. Proof sketch: the ``n = ⌈B/ε⌉`` midpoints ``(j − ½
 within ``ε/2`` of every β; ``R − R̂_N`` is ``2Λ``-Lipschitz, which costs ``2Λ · ε/2 = Λε``; Hoeffding's
 two-sided inequality and a union bound over the ``n`` points give the second term.
 """
+
 from __future__ import annotations
 
 import math
@@ -55,11 +56,22 @@ def _check_open_probability(name: str, value) -> float:
 
 def _check_sizes(name: str, N) -> np.ndarray:
     arr = np.asarray(N)
-    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
-        raise ValueError(f"{name} must be a positive integer or an array of them, got {N!r}")
+    if arr.dtype == bool or not (
+        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    ):
+        raise ValueError(
+            f"{name} must be a positive integer or an array of them, got {N!r}"
+        )
     arr = arr.astype(float)
-    if arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr < 1) or np.any(arr != np.round(arr)):
-        raise ValueError(f"{name} must be a positive integer or an array of them, got {N!r}")
+    if (
+        arr.size == 0
+        or not np.all(np.isfinite(arr))
+        or np.any(arr < 1)
+        or np.any(arr != np.round(arr))
+    ):
+        raise ValueError(
+            f"{name} must be a positive integer or an array of them, got {N!r}"
+        )
     return arr
 
 
@@ -71,7 +83,9 @@ def net_size(param_range: float, eps: float) -> int:
     return max(1, math.ceil(B / e - 1e-12))
 
 
-def uniform_convergence_bound(N, delta: float, loss_bound: float, lipschitz: float, param_range: float, eps: float):
+def uniform_convergence_bound(
+    N, delta: float, loss_bound: float, lipschitz: float, param_range: float, eps: float
+):
     """High-probability bound on ``sup_{β∈[0,B]} |R(β) − R̂_N(β)|``, vectorised over ``N``.
 
     Returns ``Λ ε + M sqrt(log(2 ⌈B/ε⌉ / δ) / (2N))`` with ``M = loss_bound`` (losses in ``[0, M]``),
@@ -88,7 +102,12 @@ def uniform_convergence_bound(N, delta: float, loss_bound: float, lipschitz: flo
     return float(out) if np.ndim(N) == 0 else out
 
 
-def squared_loss_constants(value_bound: float, label_bound: float, query_norm: float = 1.0, key_norm: float = 1.0):
+def squared_loss_constants(
+    value_bound: float,
+    label_bound: float,
+    query_norm: float = 1.0,
+    key_norm: float = 1.0,
+):
     """Constants ``(M, Λ)`` of the squared loss ``(y − attn_β(q; X))²`` for ``|v| ≤ B_V``, ``|y| ≤ B_Y``.
 
     The prediction is a convex combination of values, so ``|y − attn| ≤ B_Y + B_V`` and
@@ -108,7 +127,9 @@ def _as_array(name: str, x, min_ndim: int = 1) -> np.ndarray:
         x = x.detach().cpu().numpy()
     arr = np.asarray(x, dtype=float)
     if arr.ndim < min_ndim:
-        raise ValueError(f"{name} must have at least {min_ndim} dimension(s), got shape {arr.shape}")
+        raise ValueError(
+            f"{name} must have at least {min_ndim} dimension(s), got shape {arr.shape}"
+        )
     if arr.size == 0:
         raise ValueError(f"{name} must not be empty")
     if not np.all(np.isfinite(arr)):
@@ -141,7 +162,9 @@ def block_empirical_risks(losses, N: int) -> np.ndarray:
     return blocks.mean(axis=-2)
 
 
-def attention_loss_matrix(q, K, V, y, betas, *, chunk_elements: int = 1_000_000, dtype=torch.float32) -> np.ndarray:
+def attention_loss_matrix(
+    q, K, V, y, betas, *, chunk_elements: int = 1_000_000, dtype=torch.float32
+) -> np.ndarray:
     """Squared losses ``(y_i − attn_β(q; K_i, V_i))²`` for every sequence i and grid value β, shape ``(n, G)``.
 
     ``q`` is one query ``(d,)`` or ``(1, d)``; ``K (n, L, d)``; ``V (n, L)`` (scalar values); ``y (n,)``;
@@ -157,11 +180,18 @@ def attention_loss_matrix(q, K, V, y, betas, *, chunk_elements: int = 1_000_000,
     if qa.ndim == 1:
         qa = qa[None, :]
     if qa.shape[0] != 1 or qa.ndim != 2:
-        raise ValueError(f"q must be a single query of shape (d,) or (1, d), got {qa.shape}")
+        raise ValueError(
+            f"q must be a single query of shape (d,) or (1, d), got {qa.shape}"
+        )
     Ka = _as_array("K", K, min_ndim=3)
     Va = _as_array("V", V, min_ndim=2)
     ya = _as_array("y", y)
-    if Ka.ndim != 3 or Va.shape != Ka.shape[:2] or ya.shape != Ka.shape[:1] or Ka.shape[2] != qa.shape[1]:
+    if (
+        Ka.ndim != 3
+        or Va.shape != Ka.shape[:2]
+        or ya.shape != Ka.shape[:1]
+        or Ka.shape[2] != qa.shape[1]
+    ):
         raise ValueError(
             f"need q (d,), K (n, L, d), V (n, L), y (n,) with matching n, L, d; got q {qa.shape}, "
             f"K {Ka.shape}, V {Va.shape}, y {ya.shape}"
@@ -174,7 +204,9 @@ def attention_loss_matrix(q, K, V, y, betas, *, chunk_elements: int = 1_000_000,
     beta = b.to(dtype).reshape(G, 1, 1, 1)
     out = np.empty((n, G))
     with torch.no_grad():
-        for start in range(0, n, step):  # chunks only bound the memory; each call is vectorised
+        for start in range(
+            0, n, step
+        ):  # chunks only bound the memory; each call is vectorised
             Kc = torch.as_tensor(Ka[start : start + step], dtype=dtype)
             Vc = torch.as_tensor(Va[start : start + step, :, None], dtype=dtype)
             pred = softmax_attention(qt, Kc, Vc, beta)[..., 0, 0]  # (G, chunk)
@@ -183,8 +215,17 @@ def attention_loss_matrix(q, K, V, y, betas, *, chunk_elements: int = 1_000_000,
 
 
 def linear_model_risk_matrix(
-    q, K, Phi, target, betas, *, latent_var: float, noise_var: float, label_noise_var: float,
-    chunk_elements: int = 1_000_000, dtype=torch.float32,
+    q,
+    K,
+    Phi,
+    target,
+    betas,
+    *,
+    latent_var: float,
+    noise_var: float,
+    label_noise_var: float,
+    chunk_elements: int = 1_000_000,
+    dtype=torch.float32,
 ) -> np.ndarray:
     """Risk of ``attn_β(q; X)`` for the label ``y = target·z + η`` given only the keys, shape ``(n, G)``.
 
@@ -209,9 +250,17 @@ def linear_model_risk_matrix(
     Pa = _as_array("Phi", Phi, min_ndim=3)
     ta = _as_array("target", target)
     if qa.shape[0] != 1 or qa.ndim != 2 or Ka.ndim != 3 or Pa.ndim != 3 or ta.ndim != 1:
-        raise ValueError(f"need q (d,), K (n, L, d), Phi (n, L, p), target (p,); got {qa.shape}, {Ka.shape}, {Pa.shape}, {ta.shape}")
-    if Pa.shape[:2] != Ka.shape[:2] or Pa.shape[2] != ta.size or Ka.shape[2] != qa.shape[1]:
-        raise ValueError(f"shapes do not match: q {qa.shape}, K {Ka.shape}, Phi {Pa.shape}, target {ta.shape}")
+        raise ValueError(
+            f"need q (d,), K (n, L, d), Phi (n, L, p), target (p,); got {qa.shape}, {Ka.shape}, {Pa.shape}, {ta.shape}"
+        )
+    if (
+        Pa.shape[:2] != Ka.shape[:2]
+        or Pa.shape[2] != ta.size
+        or Ka.shape[2] != qa.shape[1]
+    ):
+        raise ValueError(
+            f"shapes do not match: q {qa.shape}, K {Ka.shape}, Phi {Pa.shape}, target {ta.shape}"
+        )
     a = check_positive("latent_var", latent_var, allow_zero=True)
     s = check_positive("noise_var", noise_var, allow_zero=True)
     c = check_positive("label_noise_var", label_noise_var, allow_zero=True)
@@ -227,7 +276,9 @@ def linear_model_risk_matrix(
         for start in range(0, n, step):  # chunks only bound the memory
             Kc = torch.as_tensor(Ka[start : start + step], dtype=dtype)
             Pc = torch.as_tensor(Pa[start : start + step], dtype=dtype)
-            mean_phi, w = softmax_attention(qt, Kc, Pc, beta, return_weights=True)  # (G,c,1,p), (G,c,1,L)
+            mean_phi, w = softmax_attention(
+                qt, Kc, Pc, beta, return_weights=True
+            )  # (G,c,1,p), (G,c,1,L)
             bias2 = ((tt - mean_phi[:, :, 0].double()) ** 2).sum(-1)  # (G, c)
             w2 = (w[:, :, 0].double() ** 2).sum(-1)
             out[start : start + step] = (a * bias2 + s * w2 + c).T.numpy()
@@ -241,7 +292,9 @@ def sup_gap(emp_risks, pop_risk) -> np.ndarray:
     try:
         d = e - p
     except ValueError:
-        raise ValueError(f"pop_risk {p.shape} does not broadcast against emp_risks {e.shape}") from None
+        raise ValueError(
+            f"pop_risk {p.shape} does not broadcast against emp_risks {e.shape}"
+        ) from None
     return np.max(np.abs(d), axis=-1)
 
 
@@ -250,7 +303,9 @@ def excess_risk(emp_risks, pop_risk) -> np.ndarray:
     e = _as_array("emp_risks", emp_risks)
     p = _as_array("pop_risk", pop_risk)
     if p.shape[-1] != e.shape[-1]:
-        raise ValueError(f"pop_risk and emp_risks must share the grid axis, got {p.shape} and {e.shape}")
+        raise ValueError(
+            f"pop_risk and emp_risks must share the grid axis, got {p.shape} and {e.shape}"
+        )
     p_b = np.broadcast_to(p, e.shape)
     chosen = np.take_along_axis(p_b, grid_erm(e)[..., None], axis=-1)[..., 0]
     return chosen - p.min(axis=-1)
@@ -273,7 +328,9 @@ def empirical_rademacher(losses, n_signs: int, rng: np.random.Generator):
 
 
 def _beta_tensor(betas) -> torch.Tensor:
-    b = torch.as_tensor(np.asarray(betas, dtype=float) if not isinstance(betas, torch.Tensor) else betas)
+    b = torch.as_tensor(
+        np.asarray(betas, dtype=float) if not isinstance(betas, torch.Tensor) else betas
+    )
     b = b.to(torch.float64).reshape(-1)
     if b.numel() == 0 or not torch.all(torch.isfinite(b)):
         raise ValueError("betas must be a non-empty finite 1-d array")
@@ -292,11 +349,18 @@ def beta_derivative_autograd(q, K, V, betas) -> torch.Tensor:
     batch = torch.broadcast_shapes(q.shape[:-2], K.shape[:-2], V.shape[:-2])
     M = q.shape[-2]
     shape = (b.numel(), *batch, M, 1)
-    beta = b.reshape((-1,) + (1,) * (len(shape) - 1)).expand(shape).clone().requires_grad_(True)
+    beta = (
+        b.reshape((-1,) + (1,) * (len(shape) - 1))
+        .expand(shape)
+        .clone()
+        .requires_grad_(True)
+    )
     out = softmax_attention(q, K, V, beta)  # (G, ..., M, d_v)
     cols = []
     for j in range(out.shape[-1]):  # d_v backward passes (d_v = 1 in the book)
-        (g,) = torch.autograd.grad(out[..., j].sum(), beta, retain_graph=j + 1 < out.shape[-1])
+        (g,) = torch.autograd.grad(
+            out[..., j].sum(), beta, retain_graph=j + 1 < out.shape[-1]
+        )
         cols.append(g)
     return torch.cat(cols, dim=-1)
 
@@ -311,7 +375,9 @@ def beta_derivative_covariance(q, K, V, betas) -> torch.Tensor:
     q, K, V = (torch.as_tensor(x, dtype=torch.float64) for x in (q, K, V))
     nd = max(q.ndim, K.ndim, V.ndim)
     beta = b.reshape((-1,) + (1,) * nd)
-    mean_v, p = softmax_attention(q, K, V, beta, return_weights=True)  # (G,...,M,d_v), (G,...,M,L)
+    mean_v, p = softmax_attention(
+        q, K, V, beta, return_weights=True
+    )  # (G,...,M,d_v), (G,...,M,L)
     s = q @ K.transpose(-1, -2)  # (..., M, L)
     mean_s = (p * s).sum(-1, keepdim=True)  # (G, ..., M, 1)
     mean_vs = (p * s) @ V  # (G, ..., M, d_v)
@@ -329,7 +395,9 @@ def bootstrap_loglog_slope(x, samples, n_boot: int, rng: np.random.Generator):
     xs = _as_array("x", x)
     ys = _as_array("samples", samples, min_ndim=2)
     if xs.ndim != 1 or ys.ndim != 2 or ys.shape[1] != xs.size:
-        raise ValueError(f"samples must have shape (R, len(x)) = (R, {xs.size}), got {ys.shape}")
+        raise ValueError(
+            f"samples must have shape (R, len(x)) = (R, {xs.size}), got {ys.shape}"
+        )
     if ys.shape[0] < 2:
         raise ValueError("samples must hold at least 2 replicates (rows)")
     if xs.size < 2 or np.unique(xs).size < 2:
@@ -346,13 +414,19 @@ def bootstrap_loglog_slope(x, samples, n_boot: int, rng: np.random.Generator):
     means = ys[idx].mean(axis=1)  # (B, n)
     with np.errstate(divide="ignore"):
         boot = np.log(means) @ lxc
-    boot = boot[np.isfinite(boot)]  # a resample whose mean is 0 has no log; vanishingly rare
+    boot = boot[
+        np.isfinite(boot)
+    ]  # a resample whose mean is 0 has no log; vanishingly rare
     if boot.size < 2:
-        raise ValueError("samples are too degenerate for a bootstrap (column means vanish in resamples)")
+        raise ValueError(
+            "samples are too degenerate for a bootstrap (column means vanish in resamples)"
+        )
     return slope, float(boot.std(ddof=1))
 
 
-def tightest_uniform_convergence_bound(N, delta: float, loss_bound: float, lipschitz: float, param_range: float, eps_grid):
+def tightest_uniform_convergence_bound(
+    N, delta: float, loss_bound: float, lipschitz: float, param_range: float, eps_grid
+):
     """The bound of :func:`uniform_convergence_bound` minimised over a fixed grid of ε, for each N.
 
     Legitimate because ε is chosen from N and the constants only, never from the data: the bound
@@ -363,7 +437,14 @@ def tightest_uniform_convergence_bound(N, delta: float, loss_bound: float, lipsc
     eps = _as_array("eps_grid", eps_grid)
     if eps.ndim != 1 or np.any(eps <= 0):
         raise ValueError("eps_grid must be a 1-d array of positive numbers")
-    table = np.stack([uniform_convergence_bound(Ns.reshape(-1), delta, loss_bound, lipschitz, param_range, float(e)) for e in eps])
+    table = np.stack(
+        [
+            uniform_convergence_bound(
+                Ns.reshape(-1), delta, loss_bound, lipschitz, param_range, float(e)
+            )
+            for e in eps
+        ]
+    )
     best = np.argmin(table, axis=0)
     bound = table[best, np.arange(table.shape[1])].reshape(Ns.shape)
     eps_best = eps[best].reshape(Ns.shape)

@@ -3,6 +3,7 @@
 Every rate in the book is a least-squares slope of ``log y`` on ``log x``; every Monte Carlo
 average comes with the standard error ``sd/√n`` of its independent terms.
 """
+
 from __future__ import annotations
 
 import math
@@ -26,7 +27,9 @@ def mean_se(samples, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError("samples must have at least one axis")
     n = s.shape[axis]
     if n < 2:
-        raise ValueError(f"samples need at least 2 values along axis {axis} for a standard error, got {n}")
+        raise ValueError(
+            f"samples need at least 2 values along axis {axis} for a standard error, got {n}"
+        )
     return s.mean(axis=axis), s.std(axis=axis, ddof=1) / math.sqrt(n)
 
 
@@ -42,7 +45,9 @@ def loglog_slope(x, y, se=None, *, weighted: bool = True):
     """
     xs, ys = _finite_array("x", x), _finite_array("y", y)
     if xs.ndim != 1 or xs.shape != ys.shape:
-        raise ValueError(f"x and y must be 1-d of the same length, got {xs.shape} and {ys.shape}")
+        raise ValueError(
+            f"x and y must be 1-d of the same length, got {xs.shape} and {ys.shape}"
+        )
     if xs.size < 2 or np.unique(xs).size < 2:
         raise ValueError("x must hold at least 2 distinct abscissae")
     if np.any(xs <= 0) or np.any(ys <= 0):
@@ -50,7 +55,9 @@ def loglog_slope(x, y, se=None, *, weighted: bool = True):
     lx, ly = np.log(xs), np.log(ys)
     if se is None:
         if xs.size < 3:
-            raise ValueError("an unweighted fit needs at least 3 points for a standard error")
+            raise ValueError(
+                "an unweighted fit needs at least 3 points for a standard error"
+            )
         w = np.ones_like(lx)
     else:
         ses = _finite_array("se", se)

@@ -17,6 +17,7 @@ Natural parameters of the families used in the book:
   (``h(x) = exp(−x²/(2σ²))/√(2πσ²)``);
 - Categorical(p_1..p_C): ``T(x) = onehot(x)``, ``η = (log p_1..log p_C)``, ``A = 0``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -77,8 +78,12 @@ def atom_posterior(suff_stat, L, eta, log_partition, prior) -> np.ndarray:
     q = torch.from_numpy(posterior_query(suff_stat, L))[..., None, :]
     K = torch.from_numpy(posterior_keys(eta, log_partition, prior))
     if q.shape[-1] != K.shape[-1]:
-        raise ValueError(f"suff_stat has d_T = {q.shape[-1] - 2} but eta has d_T = {K.shape[-1] - 2}")
-    _, w = softmax_attention(q, K, torch.eye(K.shape[0], dtype=K.dtype), beta=1.0, return_weights=True)
+        raise ValueError(
+            f"suff_stat has d_T = {q.shape[-1] - 2} but eta has d_T = {K.shape[-1] - 2}"
+        )
+    _, w = softmax_attention(
+        q, K, torch.eye(K.shape[0], dtype=K.dtype), beta=1.0, return_weights=True
+    )
     return w[..., 0, :].numpy()
 
 
@@ -93,7 +98,9 @@ def atom_posterior_mean(suff_stat, L, eta, log_partition, prior, values) -> np.n
     if V.ndim != 2 or V.shape[0] != K.shape[0]:
         raise ValueError(f"values must have shape ({K.shape[0]}, d_v), got {V.shape}")
     if q.shape[-1] != K.shape[-1]:
-        raise ValueError(f"suff_stat has d_T = {q.shape[-1] - 2} but eta has d_T = {K.shape[-1] - 2}")
+        raise ValueError(
+            f"suff_stat has d_T = {q.shape[-1] - 2} but eta has d_T = {K.shape[-1] - 2}"
+        )
     return softmax_attention(q, K, torch.from_numpy(V), beta=1.0)[..., 0, :].numpy()
 
 
@@ -120,7 +127,9 @@ def categorical_natural(probs) -> tuple[np.ndarray, np.ndarray]:
     if P.ndim != 2:
         raise ValueError(f"probs must have shape (m, C), got {P.shape}")
     if np.any(P <= 0):
-        raise ValueError("probs must be > 0 (a zero probability has natural parameter −inf)")
+        raise ValueError(
+            "probs must be > 0 (a zero probability has natural parameter −inf)"
+        )
     if not np.allclose(P.sum(-1), 1.0, rtol=0, atol=1e-9):
         raise ValueError("each row of probs must sum to one")
     return np.log(P), np.zeros(P.shape[0])

@@ -1,4 +1,5 @@
 """Progress bars for the longer sweeps: shown on a terminal or in Jupyter, removed from the book."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

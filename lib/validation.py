@@ -1,28 +1,148 @@
-"""Input validation shared by every module: each check raises ``ValueError`` naming the argument."""
+"""Input validation: the one set of rules every public function of ``lib`` uses.
+
+Every check either returns a clean value (a Python ``float``/``int``, a NumPy array
+or a torch tensor of the stated dtype) or raises an error whose message names the
+argument and the rule it broke:
+
+- :class:`InputTypeError` (a ``TypeError``, and also a ``ValueError`` so that callers
+  who catch ``ValueError`` for every bad input keep working) for a value of the wrong
+  *kind*: a string, ``None``, a ``bool`` where a number is meant, a complex number, a
+  ragged list, a float where an integer is meant, an array where a scalar is meant;
+- ``ValueError`` for a value of the right kind outside its domain: NaN, ±inf, a negative
+  variance, a probability above 1, a wrong shape.
+
+Nothing is coerced silently: ``True`` is not 1, ``2.5`` is not an integer, ``1 + 0j``
+is not a real number. A result that overflows is the callee's to report:
+:func:`check_finite_result` raises ``FloatingPointError``, and :class:`AccuracyWarning`
+flags a number that is finite but known to be inaccurate.
+
+Examples
+--------
+>>> check_positive("sigma", 2)
+2.0
+>>> check_int("L", 2.5)
+Traceback (most recent call last):
+...
+lib.validation.InputTypeError: L must be an integer, got 2.5
+>>> check_array("x", [[0.0, 1.0]], ndim=2).shape
+(1, 2)
+"""
+
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 
 import numpy as np
+import torch
+
+__all__ = [
+    "AccuracyWarning",
+    "InputTypeError",
+    "check_array",
+    "check_binary",
+    "check_choice",
+    "check_finite_result",
+    "check_int",
+    "check_int_array",
+    "check_positive",
+    "check_probability",
+    "check_real",
+    "check_rng",
+    "check_tensor",
+]
 
 
-def check_positive(name: str, value, *, allow_zero: bool = False, allow_inf: bool = False) -> float:
-    """Return ``float(value)`` if it is a finite number > 0 (or >= 0 with ``allow_zero``)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a real number, got {value!r}")
+class InputTypeError(TypeError, ValueError):
+    """A value of the wrong kind (a ``TypeError`` that is also a ``ValueError``)."""
+
+
+class AccuracyWarning(UserWarning):
+    """A result is finite but known to be less accurate than the function promises."""
+
+
+def _is_real_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _describe(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# ----------------------------------------------------------------------------- scalars
+def check_real(
+    name: str,
+    value,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    allow_inf: bool = False,
+) -> float:
+    """Return ``float(value)`` for a real number (not bool, not complex) in an interval.
+
+    The interval is ``[low, high]``; ``low_open``/``high_open`` exclude an end. NaN is
+    always rejected, ±inf unless ``allow_inf``. A 0-d array counts as a scalar.
+    """
+    if isinstance(value, (np.ndarray, torch.Tensor)) and value.ndim == 0:
+        value = value.item()
+    if not _is_real_number(value):
+        raise InputTypeError(f"{name} must be a real number, got {_describe(value)}")
     v = float(value)
-    if np.isnan(v) or (np.isinf(v) and not allow_inf):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    if v < 0 or (v == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be {bound}, got {value!r}")
+    if np.isnan(v):
+        raise ValueError(f"{name} must not be NaN")
+    if np.isinf(v) and not allow_inf:
+        raise ValueError(f"{name} must be finite, got {v}")
+    if low is not None and (v < low or (low_open and v == low)):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {v!r}")
+    if high is not None and (v > high or (high_open and v == high)):
+        raise ValueError(
+            f"{name} must be {'<' if high_open else '<='} {high}, got {v!r}"
+        )
     return v
 
 
-def check_int(name: str, value, *, minimum: int | None = None, maximum: int | None = None) -> int:
-    """Return ``int(value)`` if it is an integer in ``[minimum, maximum]``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
+def check_positive(
+    name: str, value, *, allow_zero: bool = False, allow_inf: bool = False
+) -> float:
+    """Return ``float(value)`` for a number > 0 (>= 0 with ``allow_zero``)."""
+    return check_real(
+        name, value, low=0.0, low_open=not allow_zero, allow_inf=allow_inf
+    )
+
+
+def check_probability(name: str, value, *, open_interval: bool = False):
+    """A probability: a float in [0, 1] (or (0, 1)), or an array of them.
+
+    Scalars come back as ``float``, anything else as a float64 array.
+    """
+    if np.ndim(value) == 0 and not isinstance(value, (list, tuple)):
+        return check_real(
+            name,
+            value,
+            low=0.0,
+            high=1.0,
+            low_open=open_interval,
+            high_open=open_interval,
+        )
+    p = check_array(name, value)
+    bad = (p <= 0) | (p >= 1) if open_interval else (p < 0) | (p > 1)
+    if np.any(bad):
+        rule = "(0, 1)" if open_interval else "[0, 1]"
+        raise ValueError(f"{name} must lie in {rule}, got {_describe(value)}")
+    return p
+
+
+def check_int(
+    name: str, value, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
+    """Return ``int(value)`` for an integer (Python or NumPy; not bool, not 2.0)."""
+    if isinstance(value, (np.ndarray, torch.Tensor)) and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise InputTypeError(f"{name} must be an integer, got {_describe(value)}")
     v = int(value)
     if minimum is not None and v < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {v}")
@@ -31,24 +151,200 @@ def check_int(name: str, value, *, minimum: int | None = None, maximum: int | No
     return v
 
 
-def check_probability(name: str, value) -> np.ndarray:
-    """Return ``value`` as an array if every entry lies in [0, 1]."""
-    p = np.asarray(value, dtype=float)
-    if not np.all(np.isfinite(p)) or np.any(p < 0) or np.any(p > 1):
-        raise ValueError(f"{name} must lie in [0, 1], got {value!r}")
-    return p
-
-
-def check_binary(name: str, value) -> np.ndarray:
-    """Return ``value`` as an integer array if every entry is 0 or 1."""
-    x = np.asarray(value)
-    if x.size and not np.all((x == 0) | (x == 1)):
-        raise ValueError(f"{name} must contain only 0 and 1")
-    return x.astype(np.int64)
+def check_choice(name: str, value, options: Sequence):
+    """Return ``value`` if it is one of ``options``."""
+    if not isinstance(value, str) and isinstance(value, Sequence):
+        raise InputTypeError(f"{name} must be one of {list(options)}, got {value!r}")
+    if value not in options:
+        raise ValueError(
+            f"{name} must be one of {list(options)}, got {_describe(value)}"
+        )
+    return value
 
 
 def check_rng(name: str, rng) -> np.random.Generator:
-    """Require an explicitly seeded ``numpy.random.Generator`` (no global random state)."""
+    """Require an explicitly seeded ``numpy.random.Generator`` (no global state)."""
     if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"{name} must be a numpy.random.Generator, e.g. np.random.default_rng(0)")
+        raise InputTypeError(
+            f"{name} must be a numpy.random.Generator, e.g. np.random.default_rng(0),"
+            f" got {_describe(rng)}"
+        )
     return rng
+
+
+# ----------------------------------------------------------------------------- arrays
+def _shape_rule(
+    name: str,
+    shape: tuple[int, ...],
+    ndim: int | None,
+    min_ndim: int | None,
+    shape_rule: tuple | None,
+) -> None:
+    if ndim is not None and len(shape) != ndim:
+        raise ValueError(f"{name} must have {ndim} dimension(s), got shape {shape}")
+    if min_ndim is not None and len(shape) < min_ndim:
+        raise ValueError(
+            f"{name} must have at least {min_ndim} dimension(s), got shape {shape}"
+        )
+    if shape_rule is not None:
+        tail = shape[len(shape) - len(shape_rule) :]
+        if len(shape) < len(shape_rule) or any(
+            want is not None and want != got
+            for want, got in zip(shape_rule, tail, strict=True)
+        ):
+            want = tuple("*" if w is None else w for w in shape_rule)
+            raise ValueError(f"{name} must have shape (..., {want}), got {shape}")
+
+
+def _numeric_array(name: str, value) -> np.ndarray:
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    if value is None or isinstance(value, (str, bytes)):
+        raise InputTypeError(f"{name} must be numeric, got {_describe(value)}")
+    try:
+        arr = np.asarray(value)
+    except ValueError:  # ragged nested lists
+        raise InputTypeError(f"{name} must be a rectangular numeric array") from None
+    if arr.dtype == object:
+        raise InputTypeError(
+            f"{name} must be a rectangular numeric array, got {_describe(value)}"
+        )
+    if arr.dtype.kind == "b":
+        raise InputTypeError(f"{name} must be numeric, not boolean")
+    if arr.dtype.kind == "c":
+        raise InputTypeError(f"{name} must be real, got a complex array")
+    if arr.dtype.kind not in "iuf":
+        raise InputTypeError(f"{name} must be numeric, got dtype {arr.dtype}")
+    return arr
+
+
+def check_array(
+    name: str,
+    value,
+    *,
+    ndim: int | None = None,
+    min_ndim: int | None = None,
+    shape: tuple | None = None,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    nonempty: bool = True,
+    finite: bool = True,
+    dtype=np.float64,
+) -> np.ndarray:
+    """Return ``value`` as a real NumPy array (always a copy) that obeys the rules.
+
+    ``shape`` constrains the trailing axes (``None`` for any length), e.g.
+    ``shape=(None, 2)`` for ``(..., n, 2)``. Booleans, complex numbers, strings,
+    ``None`` and ragged lists raise :class:`InputTypeError`; NaN/inf (with ``finite``),
+    an empty array (with ``nonempty``) or values outside ``[low, high]`` raise
+    ``ValueError``.
+    """
+    arr = _numeric_array(name, value).astype(dtype, copy=True)
+    _shape_rule(name, arr.shape, ndim, min_ndim, shape)
+    if nonempty and arr.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    if finite and not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
+    if low is not None and np.any((arr <= low) if low_open else (arr < low)):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}")
+    if high is not None and np.any(arr > high):
+        raise ValueError(f"{name} must be <= {high}")
+    return arr
+
+
+def check_int_array(
+    name: str,
+    value,
+    *,
+    ndim: int | None = None,
+    min_ndim: int | None = None,
+    shape: tuple | None = None,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    nonempty: bool = True,
+) -> np.ndarray:
+    """Return ``value`` as an int64 array of integers in ``[minimum, maximum]``.
+
+    Floats with integer values (``3.0``) are accepted, ``2.5`` is not.
+    """
+    arr = _numeric_array(name, value)
+    if arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+            raise InputTypeError(
+                f"{name} must contain integers, got {_describe(value)}"
+            )
+        if arr.size and np.max(np.abs(arr)) >= 2.0**63:
+            raise ValueError(f"{name} is too large for a 64-bit integer")
+    arr = arr.astype(np.int64)
+    _shape_rule(name, arr.shape, ndim, min_ndim, shape)
+    if nonempty and arr.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    if minimum is not None and np.any(arr < minimum):
+        raise ValueError(f"{name} must be >= {minimum}")
+    if maximum is not None and np.any(arr > maximum):
+        raise ValueError(f"{name} must be <= {maximum}")
+    return arr
+
+
+def check_binary(name: str, value, *, min_ndim: int | None = None) -> np.ndarray:
+    """Return ``value`` as an int64 array whose entries are all 0 or 1."""
+    arr = check_int_array(name, value, min_ndim=min_ndim, nonempty=False)
+    if np.any((arr != 0) & (arr != 1)):
+        raise ValueError(f"{name} must contain only 0 and 1")
+    return arr
+
+
+def check_tensor(
+    name: str,
+    value,
+    *,
+    ndim: int | None = None,
+    min_ndim: int | None = None,
+    shape: tuple | None = None,
+    dtype: torch.dtype | None = None,
+    finite: bool = True,
+) -> torch.Tensor:
+    """Return ``value`` as a real floating torch tensor (float64 unless it floats).
+
+    Cheap on tensors (no copy when the dtype already fits): this is the check on the hot
+    path of attention. Non-float tensors and array-likes are converted to ``dtype`` (or
+    float64); complex and boolean inputs raise :class:`InputTypeError`.
+    """
+    if isinstance(value, torch.Tensor):
+        if value.is_complex():
+            raise InputTypeError(f"{name} must be real, got a complex tensor")
+        if value.dtype == torch.bool:
+            raise InputTypeError(f"{name} must be numeric, not boolean")
+        t = value
+        if dtype is not None and t.dtype != dtype:
+            t = t.to(dtype)
+        elif not t.is_floating_point():
+            t = t.to(torch.float64)
+    else:
+        t = torch.from_numpy(_numeric_array(name, value).astype(np.float64))
+        if dtype is not None:
+            t = t.to(dtype)
+    _shape_rule(name, tuple(t.shape), ndim, min_ndim, shape)
+    if finite and not bool(torch.isfinite(t).all()):
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
+    return t
+
+
+# ----------------------------------------------------------------------------- results
+def check_finite_result(name: str, value):
+    """Raise ``FloatingPointError`` if a result holds NaN or inf; else return it.
+
+    For results whose inputs were valid but whose evaluation overflowed: a function says
+    so instead of handing back a silent NaN.
+    """
+    if isinstance(value, torch.Tensor):
+        ok = bool(torch.isfinite(value).all())
+    else:
+        ok = bool(np.all(np.isfinite(value)))
+    if not ok:
+        raise FloatingPointError(
+            f"{name} could not be computed in floating point (overflow or 0/0)"
+            " for these inputs"
+        )
+    return value

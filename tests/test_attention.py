@@ -1,4 +1,5 @@
 """Tests of lib.attention against independent NumPy/SciPy computations, plus property tests."""
+
 import numpy as np
 import pytest
 import torch
@@ -7,7 +8,12 @@ from hypothesis import strategies as st
 from scipy.linalg import solve as scipy_solve
 from scipy.spatial.distance import cdist
 
-from lib.attention import cme_attention, gaussian_kernel, nadaraya_watson, softmax_attention
+from lib.attention import (
+    cme_attention,
+    gaussian_kernel,
+    nadaraya_watson,
+    softmax_attention,
+)
 
 FAST = settings(max_examples=40, deadline=None)
 
@@ -20,7 +26,11 @@ def _np_softmax_attention(q, K, V, beta):
 
 
 def _draw(rng, M=3, L=7, d=2, dv=3):
-    return rng.standard_normal((M, d)), rng.standard_normal((L, d)), rng.standard_normal((L, dv))
+    return (
+        rng.standard_normal((M, d)),
+        rng.standard_normal((L, d)),
+        rng.standard_normal((L, dv)),
+    )
 
 
 def test_softmax_attention_matches_numpy():
@@ -34,14 +44,22 @@ def test_softmax_attention_matches_numpy():
 
 def test_batched_equals_loop():
     rng = np.random.default_rng(1)
-    q, K, V = rng.standard_normal((4, 2, 3)), rng.standard_normal((4, 6, 3)), rng.standard_normal((4, 6, 2))
+    q, K, V = (
+        rng.standard_normal((4, 2, 3)),
+        rng.standard_normal((4, 6, 3)),
+        rng.standard_normal((4, 6, 2)),
+    )
     out = softmax_attention(q, K, V, beta=0.8).numpy()
     for b in range(4):
-        np.testing.assert_allclose(out[b], _np_softmax_attention(q[b], K[b], V[b], 0.8)[0], rtol=1e-12)
+        np.testing.assert_allclose(
+            out[b], _np_softmax_attention(q[b], K[b], V[b], 0.8)[0], rtol=1e-12
+        )
     # a grid of beta in one call
     betas = torch.tensor([0.5, 2.0], dtype=torch.float64).reshape(2, 1, 1, 1)
     grid = softmax_attention(q, K, V, beta=betas).numpy()
-    np.testing.assert_allclose(grid[1], softmax_attention(q, K, V, beta=2.0).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(
+        grid[1], softmax_attention(q, K, V, beta=2.0).numpy(), rtol=1e-12
+    )
 
 
 @FAST
@@ -55,7 +73,9 @@ def test_permutation_invariance_over_L(seed, L, beta):
         lambda K, V: nadaraya_watson(q, K, V, bandwidth=0.7),
         lambda K, V: cme_attention(q, K, V, bandwidth=0.7, lam=0.1),
     ):
-        np.testing.assert_allclose(f(K, V).numpy(), f(K[perm], V[perm]).numpy(), rtol=1e-9, atol=1e-10)
+        np.testing.assert_allclose(
+            f(K, V).numpy(), f(K[perm], V[perm]).numpy(), rtol=1e-9, atol=1e-10
+        )
 
 
 @FAST
@@ -93,12 +113,18 @@ def test_nadaraya_watson_matches_direct_kernel_smoother():
     h = 1.3
     W = np.exp(-cdist(q, K, "sqeuclidean") / (2 * h * h))
     ref = W @ V / W.sum(-1, keepdims=True)
-    np.testing.assert_allclose(nadaraya_watson(q, K, V, bandwidth=h).numpy(), ref, rtol=1e-12)
+    np.testing.assert_allclose(
+        nadaraya_watson(q, K, V, bandwidth=h).numpy(), ref, rtol=1e-12
+    )
 
 
 @pytest.mark.parametrize("fn", ["softmax", "nw", "cme"])
 def test_single_token_returns_its_value(fn):
-    q, K, V = np.array([[0.3, -1.0], [2.0, 0.5]]), np.array([[1.0, 2.0]]), np.array([[4.0, -7.0]])
+    q, K, V = (
+        np.array([[0.3, -1.0], [2.0, 0.5]]),
+        np.array([[1.0, 2.0]]),
+        np.array([[4.0, -7.0]]),
+    )
     if fn == "softmax":
         out = softmax_attention(q, K, V, beta=3.0)
     elif fn == "nw":
@@ -111,20 +137,37 @@ def test_single_token_returns_its_value(fn):
 def test_cme_matches_independent_kernel_ridge_solve():
     rng = np.random.default_rng(3)
     L, h, lam = 40, 0.8, 0.05
-    q, K, V = rng.standard_normal((5, 2)), rng.standard_normal((L, 2)), rng.standard_normal((L, 2))
+    q, K, V = (
+        rng.standard_normal((5, 2)),
+        rng.standard_normal((L, 2)),
+        rng.standard_normal((L, 2)),
+    )
     G = np.exp(-cdist(K, K, "sqeuclidean") / (2 * h * h))
     kq = np.exp(-cdist(q, K, "sqeuclidean") / (2 * h * h))
     ref = kq @ scipy_solve(G + L * lam * np.eye(L), V, assume_a="pos")
-    np.testing.assert_allclose(cme_attention(q, K, V, bandwidth=h, lam=lam).numpy(), ref, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        cme_attention(q, K, V, bandwidth=h, lam=lam).numpy(),
+        ref,
+        rtol=1e-10,
+        atol=1e-12,
+    )
     np.testing.assert_allclose(gaussian_kernel(q, K, h).numpy(), kq, rtol=1e-12)
 
 
 def test_cme_is_batched():
     rng = np.random.default_rng(4)
-    q, K, V = rng.standard_normal((3, 4, 2)), rng.standard_normal((3, 10, 2)), rng.standard_normal((3, 10, 1))
+    q, K, V = (
+        rng.standard_normal((3, 4, 2)),
+        rng.standard_normal((3, 10, 2)),
+        rng.standard_normal((3, 10, 1)),
+    )
     out = cme_attention(q, K, V, bandwidth=0.6, lam=0.01).numpy()
     for b in range(3):
-        np.testing.assert_allclose(out[b], cme_attention(q[b], K[b], V[b], bandwidth=0.6, lam=0.01).numpy(), rtol=1e-10)
+        np.testing.assert_allclose(
+            out[b],
+            cme_attention(q[b], K[b], V[b], bandwidth=0.6, lam=0.01).numpy(),
+            rtol=1e-10,
+        )
 
 
 def test_stable_at_huge_scores():
@@ -183,4 +226,6 @@ def test_softmax_beta_that_does_not_broadcast_raises_value_error():
     with pytest.raises(ValueError, match="beta"):
         softmax_attention(q, K, V, beta=torch.ones(4, dtype=torch.float64))
     # a grid of β in leading dimensions still broadcasts
-    assert softmax_attention(q, K, V, beta=torch.ones(5, 1, 1, dtype=torch.float64)).shape == (5, 2, 1)
+    assert softmax_attention(
+        q, K, V, beta=torch.ones(5, 1, 1, dtype=torch.float64)
+    ).shape == (5, 2, 1)

@@ -4,6 +4,7 @@ myst-nb by default renders a failing cell instead of failing the build; _config.
 off. This test builds a one-page book with the repository's _config.yml and a chapter that
 raises, and requires the build to fail (and a clean twin of it to succeed).
 """
+
 import shutil
 import subprocess
 import sys
@@ -30,14 +31,20 @@ kernelspec: {{display_name: Python 3, language: python, name: python3}}
 def _build(tmp_path: Path, body: str) -> subprocess.CompletedProcess:
     tmp_path.mkdir()
     shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
-    shutil.copytree(ROOT / "_ext", tmp_path / "_ext")  # the local Sphinx extension _config.yml names
+    shutil.copytree(
+        ROOT / "_ext", tmp_path / "_ext"
+    )  # the local Sphinx extension _config.yml names
     (tmp_path / "references.bib").write_text((ROOT / "references.bib").read_text())
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: probe\n")
     (tmp_path / "probe.md").write_text(CHAPTER.format(body=body))
-    return subprocess.run([str(JB), "build", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [str(JB), "build", str(tmp_path)], capture_output=True, text=True, timeout=300
+    )
 
 
-@pytest.mark.skipif(not JB.exists(), reason="jupyter-book is not installed in this environment")
+@pytest.mark.skipif(
+    not JB.exists(), reason="jupyter-book is not installed in this environment"
+)
 def test_a_raising_chapter_fails_the_build(tmp_path):
     ok = _build(tmp_path / "ok", "print('fine')")
     assert ok.returncode == 0, ok.stdout[-2000:] + ok.stderr[-2000:]

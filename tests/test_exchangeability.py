@@ -1,4 +1,5 @@
 """lib.exchangeability against independent computations (enumeration, scipy, quadrature)."""
+
 import itertools
 from collections import Counter
 from fractions import Fraction
@@ -25,7 +26,9 @@ from lib.exchangeability import (
 
 
 def all_sequences(n):
-    return np.array(list(itertools.product([0, 1], repeat=n)), dtype=int).reshape(2**n, n)
+    return np.array(list(itertools.product([0, 1], repeat=n)), dtype=int).reshape(
+        2**n, n
+    )
 
 
 def polya_exact(x, a, b):
@@ -54,7 +57,9 @@ def test_polya_vectorised_over_leading_axes_and_empty_sequence():
     seqs = all_sequences(4).reshape(2, 8, 4)
     got = polya_sequence_probability(seqs, 1.5, 0.5)
     assert got.shape == (2, 8)
-    np.testing.assert_allclose(got.reshape(-1), polya_sequence_probability(seqs.reshape(16, 4), 1.5, 0.5))
+    np.testing.assert_allclose(
+        got.reshape(-1), polya_sequence_probability(seqs.reshape(16, 4), 1.5, 0.5)
+    )
     assert polya_sequence_probability(np.zeros(0), 1.0, 1.0) == 1.0
 
 
@@ -63,17 +68,25 @@ def test_beta_mixture_matches_quadrature_and_urn(a, b):
     n = 7
     beta = stats.beta(a, b)
     for k in range(n + 1):
-        quad, _ = integrate.quad(lambda t: t**k * (1 - t) ** (n - k) * beta.pdf(t), 0, 1, epsabs=1e-14)
+        quad, _ = integrate.quad(
+            lambda t: t**k * (1 - t) ** (n - k) * beta.pdf(t), 0, 1, epsabs=1e-14
+        )
         assert beta_mixture_probability(k, n, a, b) == pytest.approx(quad, rel=1e-7)
     seqs = all_sequences(n)
     np.testing.assert_allclose(
-        polya_sequence_probability(seqs, a, b), beta_mixture_probability(seqs.sum(1), n, a, b), rtol=1e-12
+        polya_sequence_probability(seqs, a, b),
+        beta_mixture_probability(seqs.sum(1), n, a, b),
+        rtol=1e-12,
     )
 
 
 def test_polya_count_pmf_is_scipy_betabinom():
     for n, a, b in [(10, 2.0, 3.0), (50, 0.5, 4.0)]:
-        np.testing.assert_allclose(polya_count_pmf(n, a, b), stats.betabinom.pmf(np.arange(n + 1), n, a, b), rtol=1e-11)
+        np.testing.assert_allclose(
+            polya_count_pmf(n, a, b),
+            stats.betabinom.pmf(np.arange(n + 1), n, a, b),
+            rtol=1e-11,
+        )
 
 
 @settings(max_examples=60, deadline=None)
@@ -86,13 +99,17 @@ def test_polya_count_pmf_is_scipy_betabinom():
 def test_polya_probability_is_permutation_invariant(x, a, b, seed):
     x = np.array(x, dtype=int)
     perm_ = np.random.default_rng(seed).permutation(x.size)
-    assert polya_sequence_probability(x[perm_], a, b) == pytest.approx(polya_sequence_probability(x, a, b), rel=1e-12)
+    assert polya_sequence_probability(x[perm_], a, b) == pytest.approx(
+        polya_sequence_probability(x, a, b), rel=1e-12
+    )
 
 
 @settings(max_examples=30, deadline=None)
 @given(n=st.integers(0, 10), a=st.floats(0.05, 20), b=st.floats(0.05, 20))
 def test_polya_probabilities_sum_to_one(n, a, b):
-    assert polya_sequence_probability(all_sequences(n), a, b).sum() == pytest.approx(1.0, abs=1e-12)
+    assert polya_sequence_probability(all_sequences(n), a, b).sum() == pytest.approx(
+        1.0, abs=1e-12
+    )
 
 
 def test_sample_polya_urn_shape_and_law():
@@ -137,10 +154,14 @@ def test_dkw_epsilon():
 def test_urn_frequencies_follow_the_exact_law_for_other_seeds(seed):
     # Chapter 1's DKW check of the urn sampler, repeated with seeds other than the chapter's
     n_draws, a, b, n_urns, delta = 1000, 2.0, 3.0, 20_000, 1e-3
-    counts = sample_polya_urn(n_draws, a, b, n_urns, np.random.default_rng(seed)).sum(axis=1)
+    counts = sample_polya_urn(n_draws, a, b, n_urns, np.random.default_rng(seed)).sum(
+        axis=1
+    )
     emp_cdf = np.cumsum(np.bincount(counts, minlength=n_draws + 1)) / n_urns
     exact_cdf = np.cumsum(polya_count_pmf(n_draws, a, b))
-    assert np.max(np.abs(emp_cdf - exact_cdf)) <= dkw_epsilon(n_urns, delta)  # fails w.p. <= 1e-3 each
+    assert np.max(np.abs(emp_cdf - exact_cdf)) <= dkw_epsilon(
+        n_urns, delta
+    )  # fails w.p. <= 1e-3 each
 
 
 # ----------------------------------------------------------------------------- sampling with and without replacement
@@ -148,13 +169,21 @@ def brute_force_ordered_tv(composition, k):
     """Enumerate labelled balls: ordered draws without / with replacement, mapped to colours."""
     colours = [c for c, cnt in enumerate(composition) for _ in range(cnt)]
     n = len(colours)
-    without = Counter(tuple(colours[i] for i in idx) for idx in itertools.permutations(range(n), k))
-    with_ = Counter(tuple(colours[i] for i in idx) for idx in itertools.product(range(n), repeat=k))
+    without = Counter(
+        tuple(colours[i] for i in idx) for idx in itertools.permutations(range(n), k)
+    )
+    with_ = Counter(
+        tuple(colours[i] for i in idx) for idx in itertools.product(range(n), repeat=k)
+    )
     keys = set(without) | set(with_)
-    return 0.5 * sum(abs(Fraction(without[s], perm(n, k)) - Fraction(with_[s], n**k)) for s in keys)
+    return 0.5 * sum(
+        abs(Fraction(without[s], perm(n, k)) - Fraction(with_[s], n**k)) for s in keys
+    )
 
 
-@pytest.mark.parametrize("composition", [(2, 3), (1, 4), (0, 5), (2, 2, 1), (1, 1, 1, 1), (3, 0, 2)])
+@pytest.mark.parametrize(
+    "composition", [(2, 3), (1, 4), (0, 5), (2, 2, 1), (1, 1, 1, 1), (3, 0, 2)]
+)
 def test_ordered_tv_equals_count_tv_brute_force(composition):
     n = sum(composition)
     ks = np.arange(n + 1)
@@ -162,7 +191,11 @@ def test_ordered_tv_equals_count_tv_brute_force(composition):
     want = np.array([float(brute_force_ordered_tv(composition, int(k))) for k in ks])
     np.testing.assert_allclose(got, want, atol=1e-13)
     if len(composition) == 2:
-        np.testing.assert_allclose(tv_sampling_without_vs_with_replacement(n, composition[0], ks), want, atol=1e-13)
+        np.testing.assert_allclose(
+            tv_sampling_without_vs_with_replacement(n, composition[0], ks),
+            want,
+            atol=1e-13,
+        )
 
 
 @pytest.mark.parametrize("n", [7, 40, 150])
@@ -170,8 +203,15 @@ def test_binary_tv_against_scipy(n):
     for m in [0, 1, n // 3, n // 2, n - 1, n]:
         for k in [0, 1, 2, n // 4, n // 2, n]:
             s = np.arange(k + 1)
-            want = 0.5 * np.abs(stats.hypergeom.pmf(s, n, m, k) - stats.binom.pmf(s, k, m / n)).sum()
-            assert tv_sampling_without_vs_with_replacement(n, m, k) == pytest.approx(want, abs=1e-12)
+            want = (
+                0.5
+                * np.abs(
+                    stats.hypergeom.pmf(s, n, m, k) - stats.binom.pmf(s, k, m / n)
+                ).sum()
+            )
+            assert tv_sampling_without_vs_with_replacement(n, m, k) == pytest.approx(
+                want, abs=1e-12
+            )
 
 
 def test_binary_tv_vectorised_over_m_and_k():
@@ -179,17 +219,25 @@ def test_binary_tv_vectorised_over_m_and_k():
     out = tv_sampling_without_vs_with_replacement(n, np.arange(n + 1), np.arange(n + 1))
     assert out.shape == (n + 1, n + 1)
     for m in range(n + 1):
-        np.testing.assert_allclose(out[m], tv_urn_without_vs_with_replacement([m, n - m], np.arange(n + 1)), atol=1e-14)
+        np.testing.assert_allclose(
+            out[m],
+            tv_urn_without_vs_with_replacement([m, n - m], np.arange(n + 1)),
+            atol=1e-14,
+        )
 
 
 def test_three_colour_tv_against_scipy_multivariate():
     comp = np.array([3, 5, 4])
     n = comp.sum()
     for k in [2, 5, 9]:
-        s = np.array([v for v in itertools.product(range(k + 1), repeat=3) if sum(v) == k])
+        s = np.array(
+            [v for v in itertools.product(range(k + 1), repeat=3) if sum(v) == k]
+        )
         hyp = stats.multivariate_hypergeom.pmf(s, m=comp, n=k)
         mult = stats.multinomial.pmf(s, n=k, p=comp / n)
-        assert tv_urn_without_vs_with_replacement(comp, k) == pytest.approx(0.5 * np.abs(hyp - mult).sum(), abs=1e-12)
+        assert tv_urn_without_vs_with_replacement(comp, k) == pytest.approx(
+            0.5 * np.abs(hyp - mult).sum(), abs=1e-12
+        )
 
 
 def test_distinct_balls_formula():
@@ -197,8 +245,11 @@ def test_distinct_balls_formula():
         for k in range(n + 1):
             want = 1 - Fraction(factorial(n), factorial(n - k) * n**k)
             assert tv_distinct_balls(n, k) == pytest.approx(float(want), abs=1e-15)
-        np.testing.assert_allclose(tv_urn_without_vs_with_replacement(np.ones(n, dtype=int), np.arange(n + 1)),
-                                   tv_distinct_balls(n, np.arange(n + 1)), atol=1e-13)
+        np.testing.assert_allclose(
+            tv_urn_without_vs_with_replacement(np.ones(n, dtype=int), np.arange(n + 1)),
+            tv_distinct_balls(n, np.arange(n + 1)),
+            atol=1e-13,
+        )
 
 
 @settings(max_examples=40, deadline=None)
@@ -208,18 +259,24 @@ def test_tv_in_unit_interval_monotone_and_below_bounds(n, data):
     ks = np.arange(n + 1)
     tv = tv_sampling_without_vs_with_replacement(n, m, ks)
     assert np.all(tv >= -1e-14) and np.all(tv <= 1)
-    assert np.all(np.diff(tv) >= -1e-12)  # the first k draws are a function of the first k + 1
+    assert np.all(
+        np.diff(tv) >= -1e-12
+    )  # the first k draws are a function of the first k + 1
     assert tv[0] == pytest.approx(0, abs=1e-12) and tv[1] == pytest.approx(0, abs=1e-12)
     # labelled balls dominate (data processing) and the birthday bound dominates them
     assert np.all(tv <= tv_distinct_balls(n, ks) + 1e-12)
-    assert np.all(tv_distinct_balls(n, ks) <= diaconis_freedman_bound(ks, n, None) + 1e-12)
+    assert np.all(
+        tv_distinct_balls(n, ks) <= diaconis_freedman_bound(ks, n, None) + 1e-12
+    )
     assert np.all(tv <= diaconis_freedman_bound(ks, n, 2) + 1e-12)
 
 
 def test_diaconis_freedman_bound_values():
     assert diaconis_freedman_bound(3, 10, 2) == pytest.approx(0.6)
     assert diaconis_freedman_bound(3, 10) == pytest.approx(0.3)
-    np.testing.assert_allclose(diaconis_freedman_bound(np.array([0, 1, 2]), 4), [0, 0, 0.25])
+    np.testing.assert_allclose(
+        diaconis_freedman_bound(np.array([0, 1, 2]), 4), [0, 0, 0.25]
+    )
     # k = 2 distinct balls: the sup-distance 1/n attains the bound k(k-1)/(2n)
     assert tv_distinct_balls(9, 2) == pytest.approx(diaconis_freedman_bound(2, 9))
 
@@ -253,8 +310,14 @@ def test_diaconis_freedman_bound_values():
         (lambda: dkw_epsilon(10, 0.0), "delta"),
         (lambda: dkw_epsilon(0, 0.1), "num_samples"),
         (lambda: kolmogorov_distance_frequency_to_beta(0, 2.0, 3.0), "n"),
-        (lambda: tv_urn_without_vs_with_replacement([[1, 2], [3, 4]], 1), "composition"),
-        (lambda: tv_urn_without_vs_with_replacement(np.ones(30, dtype=int), 2), "composition"),  # 3^30 cells
+        (
+            lambda: tv_urn_without_vs_with_replacement([[1, 2], [3, 4]], 1),
+            "composition",
+        ),
+        (
+            lambda: tv_urn_without_vs_with_replacement(np.ones(30, dtype=int), 2),
+            "composition",
+        ),  # 3^30 cells
     ],
 )
 def test_bad_input_raises_naming_the_argument(call, name):

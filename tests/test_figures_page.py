@@ -5,6 +5,7 @@ Small probe books are built with the repository's _config.yml and its local exte
 and BibTeX for each figure, the files in html/figures/, and MathJax served from the build; a
 figure without a caption, without a stable name, or without saved files fails the strict build.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -20,8 +21,12 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 JB = Path(sys.executable).parent / "jupyter-book"
-_spec = importlib.util.spec_from_file_location("book_figure_tool", ROOT / "tools" / "figure.py")
-figure_tool = importlib.util.module_from_spec(_spec)  # tools/figure.py (`make figure NAME=...`)
+_spec = importlib.util.spec_from_file_location(
+    "book_figure_tool", ROOT / "tools" / "figure.py"
+)
+figure_tool = importlib.util.module_from_spec(
+    _spec
+)  # tools/figure.py (`make figure NAME=...`)
 _spec.loader.exec_module(figure_tool)
 
 NOTEBOOK_HEADER = """---
@@ -38,7 +43,9 @@ PNG = bytes.fromhex(
 )
 
 
-def _book(tmp_path: Path, chapters: dict[str, str], with_figures_page: bool = True) -> Path:
+def _book(
+    tmp_path: Path, chapters: dict[str, str], with_figures_page: bool = True
+) -> Path:
     book = tmp_path / "book"
     book.mkdir()
     shutil.copy(ROOT / "_config.yml", book / "_config.yml")
@@ -49,8 +56,14 @@ def _book(tmp_path: Path, chapters: dict[str, str], with_figures_page: bool = Tr
     for name, text in chapters.items():
         (book / f"{name}.md").write_text(text)
     (book / "pic.png").write_bytes(PNG)
-    toc = ["format: jb-book", "root: intro", "parts:", "  - caption: Chapters", "    numbered: true",
-           "    chapters:"] + [f"      - file: {name}" for name in chapters]
+    toc = [
+        "format: jb-book",
+        "root: intro",
+        "parts:",
+        "  - caption: Chapters",
+        "    numbered: true",
+        "    chapters:",
+    ] + [f"      - file: {name}" for name in chapters]
     if with_figures_page:
         (book / "figures.md").write_text("# Figures\n\n```{book-figures}\n```\n")
         toc += ["  - caption: Back matter", "    chapters:", "      - file: figures"]
@@ -60,8 +73,13 @@ def _book(tmp_path: Path, chapters: dict[str, str], with_figures_page: bool = Tr
 
 def _build(book: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "BOOK_FIGURES_DIR"}
-    return subprocess.run([str(JB), "build", str(book), "-W", "-n", "--keep-going"],
-                          capture_output=True, text=True, timeout=300, env=env)
+    return subprocess.run(
+        [str(JB), "build", str(book), "-W", "-n", "--keep-going"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
 
 
 def _static_figure(name: str | None, caption: str | None) -> str:
@@ -74,7 +92,9 @@ needs_jb = pytest.mark.skipif(not JB.exists(), reason="jupyter-book is not insta
 
 @needs_jb
 def test_figures_page_lists_every_figure(tmp_path):
-    chapter_a = NOTEBOOK_HEADER + """# First chapter
+    chapter_a = (
+        NOTEBOOK_HEADER
+        + """# First chapter
 
 See {numref}`fig-probe-curve`.
 
@@ -93,11 +113,18 @@ save_figure(fig, "probe-curve")
 plt.show()
 ```
 """
-    chapter_b = "# Second chapter\n\n" + _static_figure("fig-probe-static", "A static picture.")
+    )
+    chapter_b = "# Second chapter\n\n" + _static_figure(
+        "fig-probe-static", "A static picture."
+    )
     book = _book(tmp_path, {"ch-a": chapter_a, "ch-b": chapter_b})
     saved = book / "_build" / "figures"
     saved.mkdir(parents=True)
-    for fmt in ("svg", "pdf", "png"):  # the static figure's files, as save_figure would write them
+    for fmt in (
+        "svg",
+        "pdf",
+        "png",
+    ):  # the static figure's files, as save_figure would write them
         (saved / f"probe-static.{fmt}").write_bytes(PNG)
     result = _build(book)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -105,14 +132,24 @@ plt.show()
 
     # the files of both figures, in the build, and nothing else
     files = sorted(p.name for p in (html / "figures").iterdir())
-    assert files == sorted([f"probe-{n}.{fmt}" for n in ("curve", "static") for fmt in ("pdf", "png", "svg")]
-                           + ["figures.bib", "figures.json"])
-    assert (html / "figures" / "probe-curve.svg").read_bytes() == (saved / "probe-curve.svg").read_bytes()
+    assert files == sorted(
+        [
+            f"probe-{n}.{fmt}"
+            for n in ("curve", "static")
+            for fmt in ("pdf", "png", "svg")
+        ]
+        + ["figures.bib", "figures.json"]
+    )
+    assert (html / "figures" / "probe-curve.svg").read_bytes() == (
+        saved / "probe-curve.svg"
+    ).read_bytes()
 
     # the generated page: number, caption, chapter, files, thumbnail, BibTeX with the anchor
     page = (html / "figures.html").read_text()
-    for fig, number, doc, chapter in (("probe-curve", "1.1", "ch-a", "First chapter"),
-                                      ("probe-static", "2.1", "ch-b", "Second chapter")):
+    for fig, number, doc, chapter in (
+        ("probe-curve", "1.1", "ch-a", "First chapter"),
+        ("probe-static", "2.1", "ch-b", "Second chapter"),
+    ):
         assert f"Figure {number}" in page
         assert f'href="{doc}.html#fig-{fig}"' in page
         assert f'src="figures/{fig}.png"' in page
@@ -131,21 +168,29 @@ plt.show()
     # captions are numbered as on the Figures page; the math on it is typeset by local MathJax
     assert "Figure 1.1" in (html / "ch-a.html").read_text()
     assert (html / "_static" / "mathjax" / "tex-mml-chtml.js").is_file()
-    assert (html / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").is_dir()
+    assert (
+        html / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2"
+    ).is_dir()
     for name in ("figures.html", "ch-a.html", "intro.html"):
         text = (html / name).read_text()
         assert 'src="_static/mathjax/tex-mml-chtml.js"' in text, name
-        assert not re.search(r"""(src|href)=["']https?://""", text.split("<body")[0]), name
+        assert not re.search(r"""(src|href)=["']https?://""", text.split("<body")[0]), (
+            name
+        )
         assert "unpkg.com" not in text and "thebe" not in text.lower(), name
 
 
 @needs_jb
 def test_a_figure_without_caption_name_or_files_fails_the_build(tmp_path):
-    chapter = "# Broken figures\n\n" + "\n".join([
-        _static_figure("fig-no-caption", None),
-        _static_figure(None, "A figure that nobody can cite: it has no name."),
-        _static_figure("fig-never-saved", "A figure whose files were never written."),
-    ])
+    chapter = "# Broken figures\n\n" + "\n".join(
+        [
+            _static_figure("fig-no-caption", None),
+            _static_figure(None, "A figure that nobody can cite: it has no name."),
+            _static_figure(
+                "fig-never-saved", "A figure whose files were never written."
+            ),
+        ]
+    )
     book = _book(tmp_path, {"ch": chapter})
     saved = book / "_build" / "figures"
     saved.mkdir(parents=True)
@@ -154,21 +199,31 @@ def test_a_figure_without_caption_name_or_files_fails_the_build(tmp_path):
     result = _build(book)
     out = result.stdout + result.stderr
     assert result.returncode != 0, out[-3000:]
-    assert re.search(r"ch\.md:\d+: WARNING: figure fig-no-caption has no caption", out), out[-3000:]
+    assert re.search(
+        r"ch\.md:\d+: WARNING: figure fig-no-caption has no caption", out
+    ), out[-3000:]
     assert "WARNING: figure without a stable name" in out, out[-3000:]
-    assert re.search(r"WARNING: figure fig-never-saved: no saved file never-saved\.svg, never-saved\.pdf, "
-                     r"never-saved\.png", out), out[-3000:]
+    assert re.search(
+        r"WARNING: figure fig-never-saved: no saved file never-saved\.svg, never-saved\.pdf, "
+        r"never-saved\.png",
+        out,
+    ), out[-3000:]
     assert "no-caption.svg" not in out  # its files exist: no complaint about them
 
 
 @needs_jb
 def test_the_files_check_alone_fails_the_build(tmp_path):
     """One correct figure (named, captioned) whose files are missing: the build fails."""
-    book = _book(tmp_path, {"ch": "# C\n\n" + _static_figure("fig-lonely", "Caption.")},
-                 with_figures_page=False)
+    book = _book(
+        tmp_path,
+        {"ch": "# C\n\n" + _static_figure("fig-lonely", "Caption.")},
+        with_figures_page=False,
+    )
     result = _build(book)
     assert result.returncode != 0
-    assert "figure fig-lonely: no saved file lonely.svg" in result.stdout + result.stderr
+    assert (
+        "figure fig-lonely: no saved file lonely.svg" in result.stdout + result.stderr
+    )
 
 
 def test_citation_cff_agrees_with_the_book():
@@ -177,20 +232,31 @@ def test_citation_cff_agrees_with_the_book():
     assert cff["cff-version"] == "1.2.0" and cff["message"]
     assert cff["title"] == config["title"]
     assert [a.get("name") for a in cff["authors"]] == [config["author"]]
-    version = re.search(r'^version\s*=\s*"([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M)
+    version = re.search(
+        r'^version\s*=\s*"([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M
+    )
     assert cff["version"] == version.group(1)
     assert any("2212.14852" in str(ref) for ref in cff["references"])
 
 
 def test_make_figure_finds_the_chapter_that_saves_a_figure(tmp_path):
-    (tmp_path / "01-a.md").write_text('x\nsave_figure(fig, "ch1-a")\nsave_figure(fig2, name="ch1-b")\n')
-    (tmp_path / "02-b.md").write_text("save_figure(fig, 'ch2-a')\n# save_figure(fig, \"ch1-a-extra\")\n")
+    (tmp_path / "01-a.md").write_text(
+        'x\nsave_figure(fig, "ch1-a")\nsave_figure(fig2, name="ch1-b")\n'
+    )
+    (tmp_path / "02-b.md").write_text(
+        "save_figure(fig, 'ch2-a')\n# save_figure(fig, \"ch1-a-extra\")\n"
+    )
     (tmp_path / "notes.md").write_text('save_figure(fig, "ch1-a")\n')  # not a chapter
     assert figure_tool.owners("ch1-a", tmp_path) == [tmp_path / "01-a.md"]
     assert figure_tool.owners("ch1-b", tmp_path) == [tmp_path / "01-a.md"]
     assert figure_tool.owners("ch2-a", tmp_path) == [tmp_path / "02-b.md"]
     assert figure_tool.owners("ch9-none", tmp_path) == []
-    assert figure_tool.known_names(tmp_path) == ["ch1-a", "ch1-a-extra", "ch1-b", "ch2-a"]
+    assert figure_tool.known_names(tmp_path) == [
+        "ch1-a",
+        "ch1-a-extra",
+        "ch1-b",
+        "ch2-a",
+    ]
 
 
 def test_every_figure_label_in_the_book_is_saved_by_its_chapter():
@@ -200,20 +266,29 @@ def test_every_figure_label_in_the_book_is_saved_by_its_chapter():
         text = md.read_text(encoding="utf8")
         labels = set(re.findall(r"name:\s*fig-([a-z0-9-]+)", text))
         saved = set(figure_tool.names_in(text))
-        assert labels <= saved, f"{md.name}: labelled but never saved: {sorted(labels - saved)}"
+        assert labels <= saved, (
+            f"{md.name}: labelled but never saved: {sorted(labels - saved)}"
+        )
 
 
 def test_figure_tool_executes_every_cell_and_stops_on_an_error(tmp_path):
     import nbclient.exceptions
 
     ok = tmp_path / "01-ok.md"
-    ok.write_text(NOTEBOOK_HEADER + "```{code-cell} ipython3\nopen('ran.txt', 'w').write('a')\n```\n\n"
-                  "```{code-cell} ipython3\nopen('ran.txt', 'a').write('b')\n```\n")
+    ok.write_text(
+        NOTEBOOK_HEADER
+        + "```{code-cell} ipython3\nopen('ran.txt', 'w').write('a')\n```\n\n"
+        "```{code-cell} ipython3\nopen('ran.txt', 'a').write('b')\n```\n"
+    )
     figure_tool.execute(ok)
-    assert (tmp_path / "ran.txt").read_text() == "ab"  # both cells, in order, in the chapter's folder
+    assert (
+        tmp_path / "ran.txt"
+    ).read_text() == "ab"  # both cells, in order, in the chapter's folder
     bad = tmp_path / "02-bad.md"
-    bad.write_text(NOTEBOOK_HEADER + "```{code-cell} ipython3\nraise RuntimeError('boom')\n```\n\n"
-                   "```{code-cell} ipython3\nopen('after.txt', 'w').write('x')\n```\n")
+    bad.write_text(
+        NOTEBOOK_HEADER + "```{code-cell} ipython3\nraise RuntimeError('boom')\n```\n\n"
+        "```{code-cell} ipython3\nopen('after.txt', 'w').write('x')\n```\n"
+    )
     with pytest.raises(nbclient.exceptions.CellExecutionError, match="boom"):
         figure_tool.execute(bad)
     assert not (tmp_path / "after.txt").exists()

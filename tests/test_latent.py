@@ -1,6 +1,7 @@
 """Tests of lib.latent against independent computations: numerical integration of Bayes' rule
 (scipy.integrate.quad on the raw product likelihood), the Pólya-urn chain rule, Gaussian
 conditioning by linear algebra, and Monte Carlo; plus hypothesis property tests."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,7 +31,12 @@ def _quad_beta_bernoulli(a, b, x):
 
 @pytest.mark.parametrize(
     "a, b, x",
-    [(1.0, 1.0, [1, 0, 1]), (2.5, 0.7, [0, 0, 0, 1, 1, 0, 1]), (0.5, 0.5, [1] * 9), (3.0, 4.0, [])],
+    [
+        (1.0, 1.0, [1, 0, 1]),
+        (2.5, 0.7, [0, 0, 0, 1, 1, 0, 1]),
+        (0.5, 0.5, [1] * 9),
+        (3.0, 4.0, []),
+    ],
 )
 def test_beta_bernoulli_posterior_matches_quadrature(a, b, x):
     model = BetaBernoulli(a, b)
@@ -39,7 +45,9 @@ def test_beta_bernoulli_posterior_matches_quadrature(a, b, x):
     assert alpha / (alpha + beta) == pytest.approx(mean, rel=1e-9)
     assert stats.beta.var(alpha, beta) == pytest.approx(var, rel=1e-8)
     assert model.predictive(np.array(x, dtype=int)) == pytest.approx(mean, rel=1e-9)
-    assert np.exp(model.log_marginal(np.array(x, dtype=int))) == pytest.approx(evidence, rel=1e-9)
+    assert np.exp(model.log_marginal(np.array(x, dtype=int))) == pytest.approx(
+        evidence, rel=1e-9
+    )
 
 
 def test_beta_bernoulli_predictive_matches_polya_chain_rule():
@@ -59,7 +67,9 @@ def test_beta_bernoulli_predictive_matches_polya_chain_rule():
     for _ in range(20):
         seq = list(rng.integers(0, 2, size=rng.integers(0, 12)))
         expected = chain(seq + [1]) / chain(seq)
-        assert model.predictive(np.array(seq, dtype=int)) == pytest.approx(expected, rel=1e-12)
+        assert model.predictive(np.array(seq, dtype=int)) == pytest.approx(
+            expected, rel=1e-12
+        )
 
 
 def test_beta_bernoulli_is_vectorised():
@@ -78,7 +88,11 @@ def test_beta_bernoulli_sampler_is_seeded_and_has_the_right_marginals():
     t1, x1 = model.sample(6, 50_000, np.random.default_rng(11))
     t2, x2 = model.sample(6, 50_000, np.random.default_rng(11))
     assert np.array_equal(t1, t2) and np.array_equal(x1, x2)
-    assert t1.shape == (50_000,) and x1.shape == (50_000, 6) and set(np.unique(x1)) <= {0, 1}
+    assert (
+        t1.shape == (50_000,)
+        and x1.shape == (50_000, 6)
+        and set(np.unique(x1)) <= {0, 1}
+    )
     # P(x_1 = 1) = a/(a+b); P(x_1 = x_2 = 1) = a(a+1)/((a+b)(a+b+1)). 5-sigma binomial bands
     # (false-failure probability below 1e-6 each).
     n = x1.shape[0]
@@ -90,12 +104,17 @@ def test_beta_bernoulli_sampler_is_seeded_and_has_the_right_marginals():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(0, 1), min_size=0, max_size=30), st.randoms(use_true_random=False))
+@given(
+    st.lists(st.integers(0, 1), min_size=0, max_size=30),
+    st.randoms(use_true_random=False),
+)
 def test_beta_bernoulli_permutation_invariance(seq, rnd):
     model = BetaBernoulli(1.3, 0.8)
     perm = list(seq)
     rnd.shuffle(perm)
-    assert model.posterior(np.array(seq, dtype=int)) == model.posterior(np.array(perm, dtype=int))
+    assert model.posterior(np.array(seq, dtype=int)) == model.posterior(
+        np.array(perm, dtype=int)
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -110,7 +129,10 @@ def test_beta_bernoulli_depends_only_on_count(L, k, seed):
     assert model.posterior(x) == model.posterior(x2) == (0.9 + k, 2.1 + (L - k))
 
 
-@pytest.mark.parametrize("a, b", [(0.0, 1.0), (-1.0, 1.0), (1.0, 0.0), (1.0, float("nan")), (1.0, float("inf"))])
+@pytest.mark.parametrize(
+    "a, b",
+    [(0.0, 1.0), (-1.0, 1.0), (1.0, 0.0), (1.0, float("nan")), (1.0, float("inf"))],
+)
 def test_beta_bernoulli_rejects_bad_parameters(a, b):
     name = "a" if not a > 0 else "b"
     with pytest.raises(ValueError, match=rf"^{name} "):
@@ -141,13 +163,20 @@ def test_beta_bernoulli_rejects_scalar_and_bad_sampler_arguments():
 def _quad_normal_normal(mu0, tau, sigma, x):
     """Posterior mean and variance of z by quadrature of prior × Π_ℓ N(x_ℓ; z, σ²)."""
     x = np.asarray(x, dtype=float)
-    centre = np.median(x) if x.size else mu0  # any constant works; this keeps exp() in range
+    centre = (
+        np.median(x) if x.size else mu0
+    )  # any constant works; this keeps exp() in range
     ref = stats.norm.logpdf(x, centre, sigma).sum()
 
     def unnorm(z):
-        return np.exp(stats.norm.logpdf(z, mu0, tau) + stats.norm.logpdf(x, z, sigma).sum() - ref)
+        return np.exp(
+            stats.norm.logpdf(z, mu0, tau) + stats.norm.logpdf(x, z, sigma).sum() - ref
+        )
 
-    lo, hi = min(mu0 - 12 * tau, centre - 12 * sigma), max(mu0 + 12 * tau, centre + 12 * sigma)
+    lo, hi = (
+        min(mu0 - 12 * tau, centre - 12 * sigma),
+        max(mu0 + 12 * tau, centre + 12 * sigma),
+    )
     opts = dict(epsabs=0.0, epsrel=1e-11, limit=400, points=[centre, mu0])
     z0 = integrate.quad(unnorm, lo, hi, **opts)[0]
     z1 = integrate.quad(lambda z: z * unnorm(z), lo, hi, **opts)[0]
@@ -171,7 +200,9 @@ def test_normal_normal_posterior_matches_quadrature(mu0, tau, sigma, x):
     assert m == pytest.approx(mean, rel=1e-8, abs=1e-10)
     assert v == pytest.approx(var, rel=1e-7)
     pm, pv = model.predictive(np.array(x, dtype=float))
-    assert pm == pytest.approx(mean, rel=1e-8, abs=1e-10) and pv == pytest.approx(var + sigma**2, rel=1e-7)
+    assert pm == pytest.approx(mean, rel=1e-8, abs=1e-10) and pv == pytest.approx(
+        var + sigma**2, rel=1e-7
+    )
 
 
 def test_normal_normal_matches_gaussian_conditioning():
@@ -186,8 +217,12 @@ def test_normal_normal_matches_gaussian_conditioning():
     m_expected = mu0 + gain @ (x - mu0)
     v_expected = tau**2 - gain @ cov_zx
     m, v = model.posterior(x)
-    assert m == pytest.approx(m_expected, rel=1e-12) and v == pytest.approx(v_expected, rel=1e-12)
-    assert model.bayes_risk(L, sigma_y) == pytest.approx(v_expected + sigma_y**2, rel=1e-12)
+    assert m == pytest.approx(m_expected, rel=1e-12) and v == pytest.approx(
+        v_expected, rel=1e-12
+    )
+    assert model.bayes_risk(L, sigma_y) == pytest.approx(
+        v_expected + sigma_y**2, rel=1e-12
+    )
     assert model.posterior_variance(0) == pytest.approx(tau**2)
 
 
@@ -212,7 +247,9 @@ def test_normal_normal_sampler_moments():
     s2 = tau**2 + sigma**2
     assert abs(x[:, 0].var() - s2) <= 5 * np.sqrt(2 * s2**2 / n) + 1e-12
     c = tau**2  # Var((x1-μ)(x2-μ)) = s2² + c² for a bivariate normal
-    assert abs(np.mean((x[:, 0] - mu0) * (x[:, 1] - mu0)) - c) <= 5 * np.sqrt((s2**2 + c**2) / n)
+    assert abs(np.mean((x[:, 0] - mu0) * (x[:, 1] - mu0)) - c) <= 5 * np.sqrt(
+        (s2**2 + c**2) / n
+    )
 
 
 finite = st.floats(-50, 50, allow_nan=False, allow_infinity=False)
@@ -232,7 +269,9 @@ def test_normal_normal_permutation_invariance(seq, rnd):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(finite, min_size=2, max_size=30), st.lists(finite, min_size=2, max_size=30))
+@given(
+    st.lists(finite, min_size=2, max_size=30), st.lists(finite, min_size=2, max_size=30)
+)
 def test_normal_normal_depends_only_on_length_and_sum(seq, noise):
     """Add a zero-sum perturbation: different sequence, same (L, S), same posterior."""
     x = np.array(seq)
@@ -248,7 +287,12 @@ def test_normal_normal_depends_only_on_length_and_sum(seq, noise):
 
 
 @pytest.mark.parametrize(
-    "args, name", [((0.0, 0.0, 1.0), "tau"), ((0.0, 1.0, -2.0), "sigma"), ((float("nan"), 1.0, 1.0), "mu0")]
+    "args, name",
+    [
+        ((0.0, 0.0, 1.0), "tau"),
+        ((0.0, 1.0, -2.0), "sigma"),
+        ((float("nan"), 1.0, 1.0), "mu0"),
+    ],
 )
 def test_normal_normal_rejects_bad_parameters(args, name):
     with pytest.raises(ValueError, match=rf"^{name} "):
@@ -276,7 +320,9 @@ def test_median_variance_closed_forms_and_asymptotics():
     c = np.array([normal_median_variance(L) for L in (5, 25, 125, 625)])
     L = np.array([5, 25, 125, 625])
     assert np.all(c > 1 / L)  # the median is less efficient than the mean (Cramér–Rao)
-    assert np.all(np.diff(c * L) > 0) and abs(c[-1] * L[-1] - np.pi / 2) < 0.01  # c_L L ↑ π/2
+    assert (
+        np.all(np.diff(c * L) > 0) and abs(c[-1] * L[-1] - np.pi / 2) < 0.01
+    )  # c_L L ↑ π/2
 
 
 def test_median_variance_matches_monte_carlo():

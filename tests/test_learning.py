@@ -1,5 +1,6 @@
 """lib.learning against independent computations: hand arithmetic, brute-force loops, exact
 enumeration of Rademacher signs, finite differences, and Monte Carlo over the latent variables."""
+
 import inspect
 import itertools
 import math
@@ -33,14 +34,18 @@ from lib.learning import (
 def test_bound_by_hand():
     # n = ceil(1/0.25) = 4 net points; Λε = 3 * 0.25
     expected = 0.75 + 2.0 * math.sqrt(math.log(2 * 4 / 0.1) / (2 * 100))
-    assert uniform_convergence_bound(100, 0.1, 2.0, 3.0, 1.0, 0.25) == pytest.approx(expected, rel=1e-14)
+    assert uniform_convergence_bound(100, 0.1, 2.0, 3.0, 1.0, 0.25) == pytest.approx(
+        expected, rel=1e-14
+    )
     # vectorised over N, same formula entrywise
     Ns = np.array([[1, 10], [100, 1000]])
     got = uniform_convergence_bound(Ns, 0.05, 1.5, 0.0, 10.0, 0.3)
     n = math.ceil(10 / 0.3)
     assert got.shape == (2, 2)
     for N, g in zip(Ns.ravel(), got.ravel()):
-        assert g == pytest.approx(1.5 * math.sqrt(math.log(2 * n / 0.05) / (2 * N)), rel=1e-14)
+        assert g == pytest.approx(
+            1.5 * math.sqrt(math.log(2 * n / 0.05) / (2 * N)), rel=1e-14
+        )
 
 
 def test_net_size_and_covering():
@@ -65,7 +70,14 @@ def test_bound_decreases_in_N_and_has_no_length_argument():
     b = uniform_convergence_bound(np.array([10, 100, 1000]), 0.05, 1.0, 1.0, 5.0, 0.01)
     assert np.all(np.diff(b) < 0)
     params = set(inspect.signature(uniform_convergence_bound).parameters)
-    assert params == {"N", "delta", "loss_bound", "lipschitz", "param_range", "eps"}  # no sequence length
+    assert params == {
+        "N",
+        "delta",
+        "loss_bound",
+        "lipschitz",
+        "param_range",
+        "eps",
+    }  # no sequence length
 
 
 @pytest.mark.parametrize(
@@ -85,7 +97,9 @@ def test_bound_decreases_in_N_and_has_no_length_argument():
     ],
 )
 def test_bound_rejects_bad_input(kwargs, name):
-    args = dict(N=100, delta=0.05, loss_bound=1.0, lipschitz=1.0, param_range=1.0, eps=0.1)
+    args = dict(
+        N=100, delta=0.05, loss_bound=1.0, lipschitz=1.0, param_range=1.0, eps=0.1
+    )
     args.update(kwargs)
     with pytest.raises(ValueError, match=name):
         uniform_convergence_bound(**args)
@@ -96,7 +110,10 @@ def test_tightest_bound_is_min_over_eps_grid():
     Ns = np.array([10, 1000])
     bound, eps = tightest_uniform_convergence_bound(Ns, 0.05, 2.0, 5.0, 10.0, grid)
     for k, N in enumerate(Ns):
-        values = [uniform_convergence_bound(int(N), 0.05, 2.0, 5.0, 10.0, float(e)) for e in grid]
+        values = [
+            uniform_convergence_bound(int(N), 0.05, 2.0, 5.0, 10.0, float(e))
+            for e in grid
+        ]
         assert bound[k] == pytest.approx(min(values), rel=1e-14)
         assert eps[k] == grid[int(np.argmin(values))]
     with pytest.raises(ValueError, match="eps_grid"):
@@ -123,10 +140,14 @@ def test_grid_erm_block_risks_gap_excess_against_brute_force():
     assert emp.shape == (4, G)
     for r in range(4):
         for g in range(G):
-            assert emp[r, g] == pytest.approx(sum(losses[r * N + i, g] for i in range(N)) / N)
+            assert emp[r, g] == pytest.approx(
+                sum(losses[r * N + i, g] for i in range(N)) / N
+            )
         best = min(range(G), key=lambda g: emp[r, g])
         assert grid_erm(emp)[r] == best
-        assert sup_gap(emp, pop)[r] == pytest.approx(max(abs(emp[r, g] - pop[g]) for g in range(G)))
+        assert sup_gap(emp, pop)[r] == pytest.approx(
+            max(abs(emp[r, g] - pop[g]) for g in range(G))
+        )
         assert excess_risk(emp, pop)[r] == pytest.approx(pop[best] - min(pop))
     # a remainder that does not fill a block is dropped; batch dimensions pass through
     assert block_empirical_risks(losses[:11], 3).shape == (3, G)
@@ -175,7 +196,9 @@ def test_rademacher_of_pm_f_matches_enumeration():
     N = 10
     f = rng.normal(size=N)
     losses = np.stack([f, -f], axis=1)
-    exact = np.mean(np.abs(np.array(list(itertools.product([-1, 1], repeat=N))) @ f)) / N
+    exact = (
+        np.mean(np.abs(np.array(list(itertools.product([-1, 1], repeat=N))) @ f)) / N
+    )
     assert exact == pytest.approx(_exact_rademacher(losses))
     est, se = empirical_rademacher(losses, 20_000, np.random.default_rng(2))
     # CLT band: |est - exact| <= 4 se fails with probability ~6e-5
@@ -239,12 +262,14 @@ def test_beta_derivative_autograd_covariance_and_finite_differences():
     c = beta_derivative_covariance(q, K, V, betas)
     assert a.shape == c.shape == (4, 4, 1, 1)
     torch.testing.assert_close(a, c, rtol=1e-10, atol=1e-12)
+
     # central finite differences of a direct numpy softmax smoother
     def attn(beta):
         s = beta * np.einsum("bmd,bld->bml", np.broadcast_to(q, (4, 1, 2)), K)
         w = np.exp(s - s.max(-1, keepdims=True))
         w /= w.sum(-1, keepdims=True)
         return w @ V
+
     h = 1e-5
     fd = np.stack([(attn(b + h) - attn(b - h)) / (2 * h) for b in betas])
     np.testing.assert_allclose(a.numpy(), fd, rtol=1e-6, atol=1e-8)
@@ -264,7 +289,9 @@ def test_beta_derivative_obeys_cauchy_schwarz_and_the_constant(L, beta, seed):
     var_s = (w * s**2).sum(-1) - (w * s).sum(-1) ** 2
     cs = np.sqrt(np.clip(var_v, 0, None) * np.clip(var_s, 0, None))
     assert np.all(np.abs(d) <= cs + 1e-9)
-    assert np.all(np.abs(d) <= 2.0 * 1.0 * 1.0 + 1e-12)  # B_V B_Q B_K with |v| <= 2, unit q and k
+    assert np.all(
+        np.abs(d) <= 2.0 * 1.0 * 1.0 + 1e-12
+    )  # B_V B_Q B_K with |v| <= 2, unit q and k
 
 
 def test_beta_derivative_rejects_bad_betas():
@@ -291,8 +318,12 @@ def test_attention_loss_matrix_against_numpy():
     y = rng.normal(size=n)
     q = np.array([1.0, 0.0])
     betas = np.array([0.0, 1.0, 5.0, 40.0])
-    got = attention_loss_matrix(q, K, V, y, betas, chunk_elements=50, dtype=torch.float64)
-    want = np.stack([(y - (_np_weights(q, K, b) * V).sum(-1)) ** 2 for b in betas], axis=1)
+    got = attention_loss_matrix(
+        q, K, V, y, betas, chunk_elements=50, dtype=torch.float64
+    )
+    want = np.stack(
+        [(y - (_np_weights(q, K, b) * V).sum(-1)) ** 2 for b in betas], axis=1
+    )
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     got32 = attention_loss_matrix(q, K, V, y, betas)  # float32 attention
     np.testing.assert_allclose(got32, want, rtol=1e-4, atol=1e-5)
@@ -308,10 +339,24 @@ def test_linear_model_risk_matrix_closed_form_and_monte_carlo():
     q = np.array([1.0, 0.0])
     betas = np.array([0.0, 2.0, 9.0])
     a, s, c = 0.3, 0.2, 0.1
-    got = linear_model_risk_matrix(q, K, Phi, target, betas, latent_var=a, noise_var=s, label_noise_var=c, dtype=torch.float64)
+    got = linear_model_risk_matrix(
+        q,
+        K,
+        Phi,
+        target,
+        betas,
+        latent_var=a,
+        noise_var=s,
+        label_noise_var=c,
+        dtype=torch.float64,
+    )
     for g, b in enumerate(betas):
         w = _np_weights(q, K, b)
-        closed = a * np.sum((target - np.einsum("nl,nlp->np", w, Phi)) ** 2, -1) + s * np.sum(w**2, -1) + c
+        closed = (
+            a * np.sum((target - np.einsum("nl,nlp->np", w, Phi)) ** 2, -1)
+            + s * np.sum(w**2, -1)
+            + c
+        )
         np.testing.assert_allclose(got[:, g], closed, rtol=1e-12)
     # Monte Carlo over z (uniform, variance a), eps (uniform, variance s), eta (uniform, variance c)
     M = 200_000
@@ -337,9 +382,27 @@ def test_loss_and_risk_matrices_reject_bad_input():
     with pytest.raises(ValueError, match="q"):
         attention_loss_matrix(np.zeros((2, 2)), K, np.zeros((2, 3)), np.zeros(2), [1.0])
     with pytest.raises(ValueError, match="latent_var"):
-        linear_model_risk_matrix([1.0, 0.0], K, np.zeros((2, 3, 5)), np.zeros(5), [1.0], latent_var=-1, noise_var=1, label_noise_var=0)
+        linear_model_risk_matrix(
+            [1.0, 0.0],
+            K,
+            np.zeros((2, 3, 5)),
+            np.zeros(5),
+            [1.0],
+            latent_var=-1,
+            noise_var=1,
+            label_noise_var=0,
+        )
     with pytest.raises(ValueError, match="shapes"):
-        linear_model_risk_matrix([1.0, 0.0], K, np.zeros((2, 3, 5)), np.zeros(4), [1.0], latent_var=1, noise_var=1, label_noise_var=0)
+        linear_model_risk_matrix(
+            [1.0, 0.0],
+            K,
+            np.zeros((2, 3, 5)),
+            np.zeros(4),
+            [1.0],
+            latent_var=1,
+            noise_var=1,
+            label_noise_var=0,
+        )
 
 
 # --------------------------------------------------------------------------- slopes

@@ -3,6 +3,7 @@
 The two must never drift: same cells, same sources, and the .ipynb carries executed outputs so
 that nbval can compare the marked summary cells.
 """
+
 from pathlib import Path
 
 import jupytext

@@ -1,5 +1,6 @@
 """Tests of lib.posterior: the atom posterior computed as softmax attention equals brute-force
 Bayes (likelihoods multiplied with scipy.stats and normalised)."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -79,7 +80,9 @@ def test_properties(seed, L):
     np.testing.assert_allclose(post_p, post[perm], rtol=1e-12, atol=1e-300)
     g = p[:, None] ** 2
     mean = atom_posterior_mean(np.array([x.sum()]), L, eta, A, prior, g)
-    mean_p = atom_posterior_mean(np.array([x.sum()]), L, eta[perm], A[perm], prior[perm], g[perm])
+    mean_p = atom_posterior_mean(
+        np.array([x.sum()]), L, eta[perm], A[perm], prior[perm], g[perm]
+    )
     np.testing.assert_allclose(mean_p, mean, rtol=1e-12)
     if L == 0:  # no tokens: the posterior is the prior
         np.testing.assert_allclose(post, prior, rtol=1e-12)

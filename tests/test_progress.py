@@ -1,4 +1,5 @@
 """The progress bar wraps an iterable without changing what it yields, and writes only to stderr."""
+
 from lib.progress import progress
 
 

@@ -1,8 +1,15 @@
 """lib.validation: every check accepts good input and names the argument when it refuses."""
+
 import numpy as np
 import pytest
 
-from lib.validation import check_binary, check_int, check_positive, check_probability, check_rng
+from lib.validation import (
+    check_binary,
+    check_int,
+    check_positive,
+    check_probability,
+    check_rng,
+)
 
 
 def test_check_positive():

@@ -5,6 +5,7 @@ The chapter that owns figure ``<name>`` is the one whose source ``book/NN-slug.m
 (its paired ``.ipynb`` is not touched), which rewrites ``<name>.svg``, ``.pdf`` and ``.png`` in
 :func:`lib.figures.figures_dir` (``_build/figures/`` unless ``BOOK_FIGURES_DIR`` says otherwise).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,17 +20,31 @@ FORMATS = ("svg", "pdf", "png")
 
 def owners(name: str, book: Path = ROOT / "book") -> list[Path]:
     """The chapter sources that save figure ``name`` (there should be exactly one)."""
-    call = re.compile(r"save_figure\(\s*[^,()]+,\s*(?:name\s*=\s*)?[\"']" + re.escape(name) + r"[\"']")
-    return sorted(md for md in book.glob("[0-9]*.md") if call.search(md.read_text(encoding="utf8")))
+    call = re.compile(
+        r"save_figure\(\s*[^,()]+,\s*(?:name\s*=\s*)?[\"']" + re.escape(name) + r"[\"']"
+    )
+    return sorted(
+        md
+        for md in book.glob("[0-9]*.md")
+        if call.search(md.read_text(encoding="utf8"))
+    )
 
 
 def names_in(text: str) -> list[str]:
     """The figure names a chapter source saves (``save_figure(fig, "<name>")`` calls)."""
-    return re.findall(r"save_figure\(\s*[^,()]+,\s*(?:name\s*=\s*)?[\"']([a-z0-9-]+)[\"']", text)
+    return re.findall(
+        r"save_figure\(\s*[^,()]+,\s*(?:name\s*=\s*)?[\"']([a-z0-9-]+)[\"']", text
+    )
 
 
 def known_names(book: Path = ROOT / "book") -> list[str]:
-    return sorted({n for md in book.glob("[0-9]*.md") for n in names_in(md.read_text(encoding="utf8"))})
+    return sorted(
+        {
+            n
+            for md in book.glob("[0-9]*.md")
+            for n in names_in(md.read_text(encoding="utf8"))
+        }
+    )
 
 
 def execute(md: Path) -> None:
@@ -40,23 +55,33 @@ def execute(md: Path) -> None:
     from lib.progress import progress
 
     nb = jupytext.read(md)
-    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                                     resources={"metadata": {"path": str(md.parent)}})
+    client = nbclient.NotebookClient(
+        nb,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(md.parent)}},
+    )
     with client.setup_kernel():
-        for index, cell in progress(list(enumerate(nb.cells)), desc=md.name, unit="cell"):
+        for index, cell in progress(
+            list(enumerate(nb.cells)), desc=md.name, unit="cell"
+        ):
             client.execute_cell(cell, index)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("name", help="the figure's name: its label without 'fig-', e.g. ch3-rates")
+    parser.add_argument(
+        "name", help="the figure's name: its label without 'fig-', e.g. ch3-rates"
+    )
     args = parser.parse_args(argv)
     found = owners(args.name)
     if len(found) != 1:
         what = "no chapter saves" if not found else f"{len(found)} chapters save"
-        print(f"error: {what} figure {args.name!r} "
-              f"({', '.join(p.name for p in found) or 'known names: ' + ', '.join(known_names())})",
-              file=sys.stderr)
+        print(
+            f"error: {what} figure {args.name!r} "
+            f"({', '.join(p.name for p in found) or 'known names: ' + ', '.join(known_names())})",
+            file=sys.stderr,
+        )
         return 2
     from lib.figures import figures_dir
 
@@ -67,7 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     files = [folder / f"{args.name}.{fmt}" for fmt in FORMATS]
     stale = [f for f in files if not f.is_file() or f.stat().st_mtime < start]
     if stale:
-        print(f"error: {md.name} ran but did not write {', '.join(map(str, stale))}", file=sys.stderr)
+        print(
+            f"error: {md.name} ran but did not write {', '.join(map(str, stale))}",
+            file=sys.stderr,
+        )
         return 1
     for f in files:
         print(f"wrote {f}")

@@ -16,6 +16,7 @@ TeX left in the text, a MathJax container in every math element, no MathJax erro
 image decoded. A screenshot of each page goes to ``_build/screenshots/<page>.png``. The search
 box is used as a reader would: type a word, press Enter, results appear.
 """
+
 from __future__ import annotations
 
 import functools
@@ -35,14 +36,23 @@ HTML = Path(os.environ.get("BOOK_HTML_DIR", ROOT / "_build" / "html")).resolve()
 SHOTS = HTML.parent / "screenshots"
 CHROMIUM = os.environ.get("BOOK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 SKIP_DIRS = {"_static", "_sources", "_images", "figures"}
 SEARCH_WORD = os.environ.get("BOOK_SEARCH_WORD", "exchangeability")
 
 
-REDIRECT = re.compile(r"""<meta\s+http-equiv=["']?refresh["']?\s+content=["']?\d+;\s*url=([^"'>\s]+)""", re.I)
+REDIRECT = re.compile(
+    r"""<meta\s+http-equiv=["']?refresh["']?\s+content=["']?\d+;\s*url=([^"'>\s]+)""",
+    re.I,
+)
 
 
 def built_pages() -> tuple[list[str], dict[str, str]]:
@@ -58,7 +68,9 @@ def built_pages() -> tuple[list[str], dict[str, str]]:
         head = path.read_text(encoding="utf8", errors="replace")[:2000]
         match = REDIRECT.search(head) if "<body" not in head.lower() else None
         if match:
-            redirects[name] = (path.parent / match.group(1)).resolve().relative_to(HTML).as_posix()
+            redirects[name] = (
+                (path.parent / match.group(1)).resolve().relative_to(HTML).as_posix()
+            )
         else:
             pages.append(name)
     return pages, redirects
@@ -87,7 +99,9 @@ RAW_TEX = re.compile(r"\$|\\\(|\\\)|\\\[|\\\]|\\begin\{|\\frac|\\mathbb")
 @pytest.fixture(scope="session")
 def server():
     if not PAGES:
-        pytest.fail(f"no built book in {HTML}: run `make test-build` (or `make book`) first")
+        pytest.fail(
+            f"no built book in {HTML}: run `make test-build` (or `make book`) first"
+        )
     handler = functools.partial(_QuietHandler, directory=str(HTML))
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -105,7 +119,9 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 @pytest.fixture(scope="session")
 def browser_context(server):
     if not Path(CHROMIUM).is_file():
-        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium)")
+        pytest.fail(
+            f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium)"
+        )
     from playwright.sync_api import sync_playwright
 
     profile = tempfile.mkdtemp(prefix="book-chromium-")
@@ -113,8 +129,12 @@ def browser_context(server):
     origin = urlsplit(server).netloc
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 900}, service_workers="block",
+            profile,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1280, "height": 900},
+            service_workers="block",
         )
 
         def gate(route):
@@ -138,9 +158,18 @@ def _open(context, url: str):
     """Open ``url`` in a new tab, recording failures, error responses and console errors."""
     page = context.new_page()
     problems: list[str] = []
-    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url} ({r.failure})"))
-    page.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}"))
-    page.on("console", lambda m: m.type == "error" and problems.append(f"console error: {m.text}"))
+    page.on(
+        "requestfailed",
+        lambda r: problems.append(f"request failed: {r.url} ({r.failure})"),
+    )
+    page.on(
+        "response",
+        lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}"),
+    )
+    page.on(
+        "console",
+        lambda m: m.type == "error" and problems.append(f"console error: {m.text}"),
+    )
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
     page.goto(url, wait_until="load")
     return page, problems
@@ -154,33 +183,50 @@ def test_page_renders_offline(browser_context, server, name):
     try:
         n_math = page.evaluate("document.querySelectorAll('.math').length")
         if n_math:
-            page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
-                                   timeout=15000)
+            page.wait_for_function(
+                "() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                timeout=15000,
+            )
             page.evaluate("() => MathJax.startup.promise")
         # the screenshot first, so that a failing page can be looked at
         SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / (name.removesuffix(".html").replace("/", "__") + ".png")),
-                        full_page=True)
+        page.screenshot(
+            path=str(SHOTS / (name.removesuffix(".html").replace("/", "__") + ".png")),
+            full_page=True,
+        )
         if n_math:
             untypeset = page.evaluate(
                 "[...document.querySelectorAll('.math')].filter(e => !e.querySelector('mjx-container'))"
-                ".map(e => e.textContent.slice(0, 80))")
-            assert not untypeset, f"{name}: math not typeset by MathJax: {untypeset[:5]}"
-            errors = page.evaluate("[...document.querySelectorAll('mjx-merror')].map(e => e.textContent)")
+                ".map(e => e.textContent.slice(0, 80))"
+            )
+            assert not untypeset, (
+                f"{name}: math not typeset by MathJax: {untypeset[:5]}"
+            )
+            errors = page.evaluate(
+                "[...document.querySelectorAll('mjx-merror')].map(e => e.textContent)"
+            )
             assert not errors, f"{name}: MathJax errors: {errors[:5]}"
         text = page.evaluate(_VISIBLE_TEXT)
-        raw = sorted({text[max(0, m.start() - 30): m.end() + 30] for m in RAW_TEX.finditer(text)})
+        raw = sorted(
+            {
+                text[max(0, m.start() - 30) : m.end() + 30]
+                for m in RAW_TEX.finditer(text)
+            }
+        )
         assert not raw, f"{name}: raw TeX left in the page text: {raw[:5]}"
         broken = page.evaluate(
-            "[...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
+            "[...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
+        )
         assert not broken, f"{name}: images that did not load: {broken}"
         if page.evaluate("document.querySelectorAll('figure').length"):
-            assert page.evaluate("[...document.querySelectorAll('figure img')].length"), \
-                f"{name}: a figure without an image"
+            assert page.evaluate(
+                "[...document.querySelectorAll('figure img')].length"
+            ), f"{name}: a figure without an image"
         page.wait_for_load_state("networkidle")
         assert not problems, f"{name}: " + "; ".join(problems)
-        assert len(context.blocked) == before, \
+        assert len(context.blocked) == before, (
             f"{name}: tried to reach the network: {context.blocked[before:]}"
+        )
     finally:
         page.close()
 
@@ -190,7 +236,9 @@ def test_redirect_leads_to_a_checked_page(browser_context, server, name):
     if name not in REDIRECTS:
         pytest.skip("the build has no redirect page")
     target = REDIRECTS[name]
-    assert target in PAGES, f"{name} redirects to {target}, which the build does not have"
+    assert target in PAGES, (
+        f"{name} redirects to {target}, which the build does not have"
+    )
     page, problems = _open(browser_context, server + name)
     try:
         page.wait_for_url(server + target)
@@ -215,16 +263,21 @@ def test_search_box_finds_a_word(browser_context, server):
         results.first.wait_for(timeout=15000)
         page.wait_for_function(
             "() => /Search finished, found/.test(document.querySelector('#search-results').innerText)",
-            timeout=15000)
+            timeout=15000,
+        )
         links = results.locator("a").evaluate_all("els => els.map(a => a.href)")
         assert links, f"no search results for {SEARCH_WORD!r}"
-        assert all(urlsplit(href).netloc == urlsplit(server).netloc for href in links), links
+        assert all(
+            urlsplit(href).netloc == urlsplit(server).netloc for href in links
+        ), links
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "search.png"))
         assert not problems, "; ".join(problems)
     finally:
         page.close()
-    assert not context.blocked, f"requests to the network were attempted: {context.blocked}"
+    assert not context.blocked, (
+        f"requests to the network were attempted: {context.blocked}"
+    )
 
 
 def test_no_page_names_a_network_asset():
@@ -232,17 +285,26 @@ def test_no_page_names_a_network_asset():
     if not PAGES:
         pytest.fail(f"no built book in {HTML}")
     assert "index.html" in PAGES or "index.html" in REDIRECTS
-    tag = re.compile(r"<(script|link|img|iframe|source|embed|object)\b[^>]*>", re.I | re.S)
-    attr = re.compile(r"""\b(src|href|data)\s*=\s*["']?\s*((?:https?:)?//[^"'\s>]+)""", re.I)
+    tag = re.compile(
+        r"<(script|link|img|iframe|source|embed|object)\b[^>]*>", re.I | re.S
+    )
+    attr = re.compile(
+        r"""\b(src|href|data)\s*=\s*["']?\s*((?:https?:)?//[^"'\s>]+)""", re.I
+    )
     offenders = []
     for name in PAGES + sorted(REDIRECTS):
         for m in tag.finditer((HTML / name).read_text(encoding="utf8")):
             if m.group(1).lower() == "link" and not re.search(
-                    r"rel\s*=\s*[\"']?(stylesheet|preload|icon|modulepreload|prefetch)", m.group(0), re.I):
+                r"rel\s*=\s*[\"']?(stylesheet|preload|icon|modulepreload|prefetch)",
+                m.group(0),
+                re.I,
+            ):
                 continue
             for a in attr.finditer(m.group(0)):
                 offenders.append(f"{name}: {a.group(2)}")
-    css_url = re.compile(r"""(?:url\(\s*["']?|@import\s+["'])((?:https?:)?//[^"')\s]+)""", re.I)
+    css_url = re.compile(
+        r"""(?:url\(\s*["']?|@import\s+["'])((?:https?:)?//[^"')\s]+)""", re.I
+    )
     for css in (HTML / "_static").rglob("*.css"):
         for m in css_url.finditer(css.read_text(encoding="utf8", errors="replace")):
             offenders.append(f"{css.relative_to(HTML)}: {m.group(1)}")

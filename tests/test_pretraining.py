@@ -1,4 +1,5 @@
-"""Tests of lib.ssl against independent computations (explicit loops, closed forms, brute force)."""
+"""Tests of lib.pretraining against independent computations (explicit loops, closed forms, brute force)."""
+
 import numpy as np
 import pytest
 import torch
@@ -7,7 +8,7 @@ from hypothesis import strategies as st
 from scipy.special import i0, i1
 from scipy.stats import chi2
 
-from lib import ssl as S
+from lib import pretraining as S
 from lib.attention import softmax_attention
 from lib.circle import fourier_features, unit_circle
 
@@ -22,7 +23,11 @@ def _explicit_masked(t, v, beta, m):
     out = []
     for ell in range(n_t):
         keep = [j for j in range(L) if j // m != ell // m]
-        out.append(float(softmax_attention(K[ell][None], K[keep], v[keep][:, None], beta)[0, 0]))
+        out.append(
+            float(
+                softmax_attention(K[ell][None], K[keep], v[keep][:, None], beta)[0, 0]
+            )
+        )
     return np.array(out)
 
 
@@ -33,11 +38,17 @@ def test_masked_predictions_match_explicit_loop(m):
     betas = [0.0, 0.7, 5.0]
     pred = S.masked_predictions(t, v, betas, n_mask=m).numpy()
     for g, b in enumerate(betas):
-        np.testing.assert_allclose(pred[g], _explicit_masked(t, v, b, m), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(
+            pred[g], _explicit_masked(t, v, b, m), rtol=1e-12, atol=1e-12
+        )
     loss = S.masked_loss(t[None], v[None], betas, n_mask=m)
     n_t = m * (7 // m)
     for g, b in enumerate(betas):
-        np.testing.assert_allclose(loss[g, 0], np.mean((v[:n_t] - _explicit_masked(t, v, b, m)) ** 2), rtol=1e-12)
+        np.testing.assert_allclose(
+            loss[g, 0],
+            np.mean((v[:n_t] - _explicit_masked(t, v, b, m)) ** 2),
+            rtol=1e-12,
+        )
 
 
 def test_masked_loss_float32_close_and_chunking_invariant():
@@ -45,7 +56,9 @@ def test_masked_loss_float32_close_and_chunking_invariant():
     t, v = rng.uniform(0, 2 * np.pi, (10, 6)), rng.standard_normal((10, 6))
     a = S.masked_loss(t, v, [1.0, 3.0])
     np.testing.assert_allclose(S.masked_loss(t, v, [1.0, 3.0], chunk=3), a, rtol=1e-13)
-    np.testing.assert_allclose(S.masked_loss(t, v, [1.0, 3.0], dtype=torch.float32), a, rtol=1e-5)
+    np.testing.assert_allclose(
+        S.masked_loss(t, v, [1.0, 3.0], dtype=torch.float32), a, rtol=1e-5
+    )
 
 
 @pytest.mark.parametrize("m", [1, 2])
@@ -58,8 +71,15 @@ def test_conditional_risk_equals_quadratic_form(m):
     Phi = fourier_features(t)
     C = VZ * Phi @ Phi.T + VE * np.eye(6)
     n_t = W.shape[0]
-    expected = np.mean([(np.eye(6)[ell] - W[ell]) @ C @ (np.eye(6)[ell] - W[ell]) for ell in range(n_t)])
-    got = S.masked_risk_given_keys(t[None], [beta], var_z=VZ, var_eps=VE, n_mask=m)[0, 0]
+    expected = np.mean(
+        [
+            (np.eye(6)[ell] - W[ell]) @ C @ (np.eye(6)[ell] - W[ell])
+            for ell in range(n_t)
+        ]
+    )
+    got = S.masked_risk_given_keys(t[None], [beta], var_z=VZ, var_eps=VE, n_mask=m)[
+        0, 0
+    ]
     assert got == pytest.approx(expected, rel=1e-12)
 
 
@@ -73,7 +93,9 @@ def test_conditional_risk_matches_monte_carlo():
     v = z @ fourier_features(t).T + eps
     losses = S.masked_loss(np.broadcast_to(t, (n, 8)), v, [4.0])[0]
     exact = S.masked_risk_given_keys(t[None], [4.0], var_z=VZ, var_eps=VE)[0, 0]
-    assert abs(losses.mean() - exact) < 5 * losses.std() / np.sqrt(n)  # 5-sigma: false failure < 1e-6
+    assert abs(losses.mean() - exact) < 5 * losses.std() / np.sqrt(
+        n
+    )  # 5-sigma: false failure < 1e-6
 
 
 @pytest.mark.parametrize("L, m", [(5, 1), (7, 2), (8, 3), (9, 4)])
@@ -125,10 +147,14 @@ def test_representation_and_downstream_moments():
     beta = 1.7
     WQ = np.exp(beta * np.cos(q[:, None] - t[None]))
     WQ /= WQ.sum(1, keepdims=True)
-    np.testing.assert_allclose(S.representation(t, v, [beta], q)[0].numpy(), WQ @ v, rtol=1e-12)
+    np.testing.assert_allclose(
+        S.representation(t, v, [beta], q)[0].numpy(), WQ @ v, rtol=1e-12
+    )
     Phi = fourier_features(t)
     A, b = S.downstream_moments_given_keys(t, [beta], q, a, var_z=VZ, var_eps=VE)
-    np.testing.assert_allclose(A[0], WQ @ (VZ * Phi @ Phi.T + VE * np.eye(7)) @ WQ.T, rtol=1e-12)
+    np.testing.assert_allclose(
+        A[0], WQ @ (VZ * Phi @ Phi.T + VE * np.eye(7)) @ WQ.T, rtol=1e-12
+    )
     np.testing.assert_allclose(b[0], VZ * WQ @ Phi @ a, rtol=1e-12)
 
 
@@ -142,7 +168,9 @@ def test_downstream_head_is_optimal(seed, lam):
     fit = S.downstream_risk(A, b, ey2, lam)
     obj = lambda w: ey2 - 2 * w @ b + w @ A @ w + lam * w @ w  # noqa: E731
     assert fit.risk == pytest.approx(obj(fit.head), rel=1e-10)
-    assert fit.risk == pytest.approx(ey2 - b @ np.linalg.solve(A + lam * np.eye(4), b), rel=1e-10)
+    assert fit.risk == pytest.approx(
+        ey2 - b @ np.linalg.solve(A + lam * np.eye(4), b), rel=1e-10
+    )
     for _ in range(5):
         assert obj(fit.head + 0.01 * rng.standard_normal(4)) >= fit.risk - 1e-12
 
@@ -151,9 +179,13 @@ def test_downstream_per_sequence_mean_is_risk():
     rng = np.random.default_rng(6)
     t = rng.uniform(0, 2 * np.pi, (50, 8))
     q, a = np.array([0.0, 2.0, 4.0]), np.ones(5)
-    c = S.risk_curves(t, [0.5, 3.0], q, a, var_z=VZ, var_eps=VE, var_y=0.01, ridge=1e-3, chunk=7)
+    c = S.risk_curves(
+        t, [0.5, 3.0], q, a, var_z=VZ, var_eps=VE, var_y=0.01, ridge=1e-3, chunk=7
+    )
     np.testing.assert_allclose(c.down_seq.mean(1), c.r_down, rtol=1e-12)
-    np.testing.assert_allclose(c.r_pre, S.masked_risk_given_keys(t, [0.5, 3.0], var_z=VZ, var_eps=VE).mean(1))
+    np.testing.assert_allclose(
+        c.r_pre, S.masked_risk_given_keys(t, [0.5, 3.0], var_z=VZ, var_eps=VE).mean(1)
+    )
 
 
 def test_transfer_constants_quadratic_case():
@@ -161,15 +193,25 @@ def test_transfer_constants_quadratic_case():
     grid = np.linspace(0, 10, 101)
     th0, a, b = grid[37], 2.0, 0.5
     tc = S.transfer_constants(a * (grid - th0) ** 2, b * (grid - th0) ** 2 + 3.0)
-    assert tc.index0 == 37 and tc.kappa == pytest.approx(b / a) and tc.misalignment == pytest.approx(0.0)
+    assert (
+        tc.index0 == 37
+        and tc.kappa == pytest.approx(b / a)
+        and tc.misalignment == pytest.approx(0.0)
+    )
     s = -0.3
     tc = S.transfer_constants(a * (grid - th0) ** 2, s * (grid - th0))
     assert tc.kappa_sqrt == pytest.approx(abs(s) / np.sqrt(a))
     h = grid[1] - grid[0]
-    assert tc.kappa == pytest.approx(abs(s) * h / (a * h**2))  # ~ 1/h: blows up as the grid refines
-    assert tc.misalignment == pytest.approx(-s * (grid[-1] - th0))  # R_down(θ°) − min R_down
+    assert tc.kappa == pytest.approx(
+        abs(s) * h / (a * h**2)
+    )  # ~ 1/h: blows up as the grid refines
+    assert tc.misalignment == pytest.approx(
+        -s * (grid[-1] - th0)
+    )  # R_down(θ°) − min R_down
     # vectorised over leading axes
-    batch = S.transfer_constants(np.stack([a * (grid - th0) ** 2] * 3), np.stack([b * (grid - th0) ** 2] * 3))
+    batch = S.transfer_constants(
+        np.stack([a * (grid - th0) ** 2] * 3), np.stack([b * (grid - th0) ** 2] * 3)
+    )
     np.testing.assert_allclose(batch.kappa, b / a)
 
 
@@ -191,17 +233,43 @@ def test_pretraining_optimum_and_local_mc():
     rng = np.random.default_rng(7)
     t = S.sample_key_angles(300, 10, rng)
     grid = np.arange(1.0, 30.0, 0.5)
-    c = S.risk_curves(t, grid, [0.0, 2.0, 4.0], np.ones(5), var_z=VZ, var_eps=VE, var_y=0.0, ridge=1e-3)
+    c = S.risk_curves(
+        t,
+        grid,
+        [0.0, 2.0, 4.0],
+        np.ones(5),
+        var_z=VZ,
+        var_eps=VE,
+        var_y=0.0,
+        ridge=1e-3,
+    )
     th = S.pretraining_optimum(t, grid[np.argmin(c.r_pre)], var_z=VZ, var_eps=VE)
     assert abs(th - grid[np.argmin(c.r_pre)]) <= 0.5
-    r = S.masked_risk_given_keys(t, [th - 1e-3, th, th + 1e-3], var_z=VZ, var_eps=VE).mean(1)
+    r = S.masked_risk_given_keys(
+        t, [th - 1e-3, th, th + 1e-3], var_z=VZ, var_eps=VE
+    ).mean(1)
     assert r[1] <= r[0] and r[1] <= r[2]
-    assert mc_positive(S.local_transfer_mc(t, th, [0.0, 2.0, 4.0], np.ones(5), var_z=VZ, var_eps=VE, var_y=0.0,
-                                           ridge=1e-3))
+    assert mc_positive(
+        S.local_transfer_mc(
+            t,
+            th,
+            [0.0, 2.0, 4.0],
+            np.ones(5),
+            var_z=VZ,
+            var_eps=VE,
+            var_y=0.0,
+            ridge=1e-3,
+        )
+    )
 
 
 def mc_positive(mc):
-    return mc.slope_down_se > 0 and mc.theta0_se > 0 and mc.curv_pre > 0 and mc.kappa_sqrt_local_se > 0
+    return (
+        mc.slope_down_se > 0
+        and mc.theta0_se > 0
+        and mc.curv_pre > 0
+        and mc.kappa_sqrt_local_se > 0
+    )
 
 
 def test_local_mc_derivatives_against_an_independent_polynomial_fit():
@@ -229,12 +297,19 @@ def test_local_mc_derivatives_against_an_independent_polynomial_fit():
     def rnd(k):  # risks are below 1
         return 300 * np.finfo(float).eps / h**k
 
-    for y, slope, curv in [(c.r_down, mc.slope_down, mc.curv_down), (c.r_pre, None, mc.curv_pre)]:
+    for y, slope, curv in [
+        (c.r_down, mc.slope_down, mc.curv_down),
+        (c.r_pre, None, mc.curv_pre),
+    ]:
         d6, d8 = derivs(y, 6), derivs(y, 8)
         err = np.abs(d6 - d8)
         if slope is not None:
-            assert abs(slope - (d8[0] + h**2 * d8[2] / 6)) <= err[0] + h**2 * err[2] / 6 + rnd(1)
-        assert abs(curv - (d8[1] + h**2 * d8[3] / 12)) <= err[1] + h**2 * err[3] / 12 + rnd(2)
+            assert abs(slope - (d8[0] + h**2 * d8[2] / 6)) <= err[0] + h**2 * err[
+                2
+            ] / 6 + rnd(1)
+        assert abs(curv - (d8[1] + h**2 * d8[3] / 12)) <= err[1] + h**2 * err[
+            3
+        ] / 12 + rnd(2)
     d6, d8 = derivs(c.r_pre, 6), derivs(c.r_pre, 8)
     # five-point third difference: truncation h²·R5/4 is not fitted; bound it by the degree change of R4
     assert abs(mc.third_pre - d8[2]) <= abs(d6[2] - d8[2]) + h**2 * abs(d8[3]) + rnd(3)
@@ -256,16 +331,26 @@ def test_local_mc_standard_errors_match_replicate_spread():
     c = S.risk_curves(t, grid, q, a, **kw)
     th = S.pretraining_optimum(t, grid[np.argmin(c.r_pre)], var_z=VZ, var_eps=VE)
     R, n = 40, 400
-    fields = [("theta0", "theta0_se"), ("slope_down", "slope_down_se"), ("curv_pre", "curv_pre_se"),
-              ("kappa_sqrt_local", "kappa_sqrt_local_se")]
+    fields = [
+        ("theta0", "theta0_se"),
+        ("slope_down", "slope_down_se"),
+        ("curv_pre", "curv_pre_se"),
+        ("kappa_sqrt_local", "kappa_sqrt_local_se"),
+    ]
     res = []
     for r in range(R):
-        tr = S.sample_key_angles(n, 10, np.random.default_rng(100 + r), concentration=2.0)
-        m = S.local_transfer_mc(tr, S.pretraining_optimum(tr, th, var_z=VZ, var_eps=VE), q, a, **kw)
+        tr = S.sample_key_angles(
+            n, 10, np.random.default_rng(100 + r), concentration=2.0
+        )
+        m = S.local_transfer_mc(
+            tr, S.pretraining_optimum(tr, th, var_z=VZ, var_eps=VE), q, a, **kw
+        )
         res.append([getattr(m, f) for pair in fields for f in pair])
     res = np.array(res)
     lo, hi = np.sqrt(chi2.ppf([0.001 / 8, 1 - 0.001 / 8], R - 1) / (R - 1))
-    assert np.all(np.abs(res[:, 2] / res[:, 3]) > 3)  # the regime the delta method needs
+    assert np.all(
+        np.abs(res[:, 2] / res[:, 3]) > 3
+    )  # the regime the delta method needs
     for k, (est, _) in enumerate(fields):
         ratio = res[:, 2 * k].std(ddof=1) / res[:, 2 * k + 1].mean()
         assert lo <= ratio <= hi, (est, ratio, lo, hi)
@@ -277,7 +362,16 @@ def test_key_sampler():
     assert np.all((t >= 0) & (t < 2 * np.pi))
     R = np.abs(np.mean(np.exp(1j * (t - 1.0))))  # mean resultant length = I1(c)/I0(c)
     assert abs(R - i1(2.0) / i0(2.0)) < 5 * 0.5 / np.sqrt(20000)
-    X = S.sample_ssl_sequences(50, 6, rng, concentration=3.0, tau=1.0, sigma=0.5, latent="uniform", noise="uniform")
+    X = S.sample_pretraining_sequences(
+        50,
+        6,
+        rng,
+        concentration=3.0,
+        tau=1.0,
+        sigma=0.5,
+        latent="uniform",
+        noise="uniform",
+    )
     eps = X.v - np.einsum("nlp,np->nl", fourier_features(X.t), X.z)
     assert np.all(np.abs(eps) <= 0.5) and np.all(np.abs(X.z) <= 1.0)
 
@@ -295,7 +389,9 @@ def test_bad_input_raises():
     with pytest.raises(ValueError, match="var_z"):
         S.masked_risk_given_keys(t, [1.0], var_z=-1.0, var_eps=0.1)
     with pytest.raises(ValueError, match="a must"):
-        S.downstream_moments_given_keys(t, [1.0], [0.0], np.ones(3), var_z=1.0, var_eps=0.1)
+        S.downstream_moments_given_keys(
+            t, [1.0], [0.0], np.ones(3), var_z=1.0, var_eps=0.1
+        )
     with pytest.raises(ValueError, match="query_angles"):
         S.representation(t, t, [1.0], [])
     with pytest.raises(ValueError, match="r_pre and r_down"):

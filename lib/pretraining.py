@@ -1,8 +1,5 @@
 """Self-supervised masked-token prediction and transfer to a downstream task (Chapter 5).
 
-(The module is ``lib.ssl``; it has nothing to do with the standard-library ``ssl`` and never
-imports it.)
-
 Tokens come from the circle model of :mod:`lib.circle`: angles ``t_ℓ``, keys ``k_ℓ = (cos t_ℓ, sin t_ℓ)``,
 values ``v_ℓ = z·φ(t_ℓ) + ε_ℓ``. The parameter is the inverse temperature β of softmax attention,
 always passed as a 1-d grid of ``G`` values; outputs carry that grid as their leading axis.
@@ -26,6 +23,7 @@ always passed as a 1-d grid of ``G`` values; outputs carry that grid as their le
   ``κ = sup_θ ΔR_down/ΔR_pre`` and ``κ' = sup_θ |ΔR_down|/sqrt(ΔR_pre)`` (``Δ`` = difference with θ°),
   and their local (curvature) versions.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -34,12 +32,18 @@ import numpy as np
 import torch
 
 from lib.attention import attention_weights, softmax_attention
-from lib.circle import CircleSample, fourier_features, linear_gaussian_posterior, sample_circle_model, unit_circle
+from lib.circle import (
+    CircleSample,
+    fourier_features,
+    linear_gaussian_posterior,
+    sample_circle_model,
+    unit_circle,
+)
 from lib.validation import check_int, check_positive, check_rng
 
 __all__ = [
     "sample_key_angles",
-    "sample_ssl_sequences",
+    "sample_pretraining_sequences",
     "mask_blocks",
     "masked_attention_weights",
     "masked_predictions",
@@ -67,7 +71,9 @@ __all__ = [
 def _grid(beta) -> torch.Tensor:
     b = np.atleast_1d(np.asarray(beta, dtype=float))
     if b.ndim != 1 or b.size == 0:
-        raise ValueError(f"beta must be a number or a non-empty 1-d grid, got shape {b.shape}")
+        raise ValueError(
+            f"beta must be a number or a non-empty 1-d grid, got shape {b.shape}"
+        )
     if not np.all(np.isfinite(b)) or np.any(b < 0):
         raise ValueError("beta must be finite and >= 0")
     return torch.as_tensor(b, dtype=torch.float64)
@@ -78,7 +84,9 @@ def _angles(name: str, t, min_len: int = 1) -> torch.Tensor:
         t = t.detach().cpu().numpy()
     arr = np.array(t, dtype=float)  # a copy: torch needs a writable array
     if arr.ndim < 1 or arr.shape[-1] < min_len:
-        raise ValueError(f"{name} must have shape (..., L) with L >= {min_len}, got {arr.shape}")
+        raise ValueError(
+            f"{name} must have shape (..., L) with L >= {min_len}, got {arr.shape}"
+        )
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite")
     return torch.as_tensor(arr, dtype=torch.float64)
@@ -89,15 +97,23 @@ def _values(v, t: torch.Tensor) -> torch.Tensor:
         v = v.detach().cpu().numpy()
     arr = np.array(v, dtype=float)
     if arr.shape != tuple(t.shape):
-        raise ValueError(f"v must have the shape of t {tuple(t.shape)}, got {arr.shape}")
+        raise ValueError(
+            f"v must have the shape of t {tuple(t.shape)}, got {arr.shape}"
+        )
     if not np.all(np.isfinite(arr)):
         raise ValueError("v must be finite")
     return torch.as_tensor(arr, dtype=torch.float64)
 
 
 # ----------------------------------------------------------------------------- data
-def sample_key_angles(size, L: int, rng: np.random.Generator, *, concentration: float = 0.0,
-                      center: float = 0.0) -> np.ndarray:
+def sample_key_angles(
+    size,
+    L: int,
+    rng: np.random.Generator,
+    *,
+    concentration: float = 0.0,
+    center: float = 0.0,
+) -> np.ndarray:
     """Key angles in ``[0, 2π)``, shape ``(*size, L)``: uniform if ``concentration == 0``, else von Mises.
 
     The von Mises density ``∝ exp(c cos(t − center))`` with ``c = concentration`` concentrates the
@@ -114,8 +130,16 @@ def sample_key_angles(size, L: int, rng: np.random.Generator, *, concentration: 
     return np.mod(rng.vonmises(float(center), c, (*size, L)), 2 * np.pi)
 
 
-def sample_ssl_sequences(size, L: int, rng: np.random.Generator, *, concentration: float = 0.0,
-                         center: float = 0.0, degree: int = 2, **model) -> CircleSample:
+def sample_pretraining_sequences(
+    size,
+    L: int,
+    rng: np.random.Generator,
+    *,
+    concentration: float = 0.0,
+    center: float = 0.0,
+    degree: int = 2,
+    **model,
+) -> CircleSample:
     """Sequences of the circle model whose key angles follow :func:`sample_key_angles`.
 
     The latent ``z`` and the noise ``ε`` are drawn by :func:`lib.circle.sample_circle_model`
@@ -123,8 +147,12 @@ def sample_ssl_sequences(size, L: int, rng: np.random.Generator, *, concentratio
     chosen key law and the values recomputed, ``v = φ(t)·z + ε`` with the same ``z`` and ``ε``.
     """
     base = sample_circle_model(size, L, rng, degree=degree, **model)
-    eps = base.v - np.einsum("...lp,...p->...l", fourier_features(base.t, degree), base.z)
-    t = sample_key_angles(base.t.shape[:-1], L, rng, concentration=concentration, center=center)
+    eps = base.v - np.einsum(
+        "...lp,...p->...l", fourier_features(base.t, degree), base.z
+    )
+    t = sample_key_angles(
+        base.t.shape[:-1], L, rng, concentration=concentration, center=center
+    )
     v = np.einsum("...lp,...p->...l", fourier_features(t, degree), base.z) + eps
     return CircleSample(z=base.z, t=t, K=unit_circle(t), v=v)
 
@@ -146,7 +174,9 @@ def mask_blocks(L: int, n_mask: int = 1) -> tuple[np.ndarray, np.ndarray]:
     return targets, blocked
 
 
-def masked_attention_weights(t, beta, n_mask: int = 1, dtype=torch.float64) -> torch.Tensor:
+def masked_attention_weights(
+    t, beta, n_mask: int = 1, dtype=torch.float64
+) -> torch.Tensor:
     """Weights of masked attention, shape ``(G, ..., n_t, L)``, for angles ``t`` (..., L), grid ``beta`` (G,).
 
     Row ℓ is ``softmax_j(β cos(t_ℓ − t_j))`` with the scores of ℓ's own block set to −∞ (softmax of
@@ -155,8 +185,12 @@ def masked_attention_weights(t, beta, n_mask: int = 1, dtype=torch.float64) -> t
     t = _angles("t", t, min_len=2)
     b = _grid(beta)
     targets, blocked = mask_blocks(t.shape[-1], n_mask)
-    cos = torch.cos(t[..., targets, None] - t[..., None, :]).to(dtype)  # (..., n_t, L), cast once
-    scores = b.to(dtype).reshape((-1,) + (1,) * cos.ndim) * cos  # (G, ..., n_t, L) in dtype
+    cos = torch.cos(t[..., targets, None] - t[..., None, :]).to(
+        dtype
+    )  # (..., n_t, L), cast once
+    scores = (
+        b.to(dtype).reshape((-1,) + (1,) * cos.ndim) * cos
+    )  # (G, ..., n_t, L) in dtype
     scores = scores.masked_fill(torch.as_tensor(blocked), -torch.inf)
     return attention_weights(scores)
 
@@ -169,7 +203,9 @@ def masked_predictions(t, v, beta, n_mask: int = 1) -> torch.Tensor:
     return (W @ vv[..., None])[..., 0]
 
 
-def masked_loss(t, v, beta, n_mask: int = 1, *, chunk: int = 512, dtype=torch.float64) -> np.ndarray:
+def masked_loss(
+    t, v, beta, n_mask: int = 1, *, chunk: int = 512, dtype=torch.float64
+) -> np.ndarray:
     """Empirical masked-prediction loss of each sequence, ``(1/n_t) Σ_ℓ (v_ℓ − attn_β(k_ℓ; X_{−b(ℓ)}))²``.
 
     ``t``, ``v`` of shape ``(n, L)``; returns shape ``(G, n)``: one bounded term per sequence, whose
@@ -196,8 +232,9 @@ def _check_var(name: str, value) -> float:
     return check_positive(name, value, allow_zero=True)
 
 
-def masked_risk_given_keys(t, beta, *, var_z: float, var_eps: float, degree: int = 2,
-                           n_mask: int = 1) -> np.ndarray:
+def masked_risk_given_keys(
+    t, beta, *, var_z: float, var_eps: float, degree: int = 2, n_mask: int = 1
+) -> np.ndarray:
     """``E[masked loss | keys]`` for z with covariance ``var_z·I`` and noise variance ``var_eps``, shape ``(G, ...)``.
 
     ``(1/n_t) Σ_ℓ [ var_z ‖(e_ℓ − w_ℓ)ᵀ Φ‖² + var_eps ‖e_ℓ − w_ℓ‖² ]`` with ``Φ = φ(t)`` (L, p) and
@@ -215,8 +252,9 @@ def masked_risk_given_keys(t, beta, *, var_z: float, var_eps: float, degree: int
     return (out / len(targets)).numpy()
 
 
-def masked_bayes_risk_given_keys(t, *, var_z: float, var_eps: float, degree: int = 2,
-                                 n_mask: int = 1) -> np.ndarray:
+def masked_bayes_risk_given_keys(
+    t, *, var_z: float, var_eps: float, degree: int = 2, n_mask: int = 1
+) -> np.ndarray:
     """Risk of the posterior predictive ``φ(t_ℓ)·μ_{X−b(ℓ)}`` given the keys, shape ``(...)``.
 
     ``(1/n_t) Σ_ℓ φ_ℓᵀ Σ_{X−b(ℓ)} φ_ℓ + var_eps`` with ``Σ`` the linear-Gaussian posterior covariance
@@ -227,9 +265,13 @@ def masked_bayes_risk_given_keys(t, *, var_z: float, var_eps: float, degree: int
     tt = _angles("t", t, min_len=2).numpy()
     L = tt.shape[-1]
     targets, blocked = mask_blocks(L, n_mask)
-    keep = np.stack([np.flatnonzero(~row) for row in blocked])  # (n_t, L - m) context of each target
+    keep = np.stack(
+        [np.flatnonzero(~row) for row in blocked]
+    )  # (n_t, L - m) context of each target
     ctx = tt[..., keep]  # (..., n_t, L - m)
-    _, Sigma = linear_gaussian_posterior(ctx, np.zeros_like(ctx), tau=np.sqrt(vz), sigma=np.sqrt(ve), degree=degree)
+    _, Sigma = linear_gaussian_posterior(
+        ctx, np.zeros_like(ctx), tau=np.sqrt(vz), sigma=np.sqrt(ve), degree=degree
+    )
     phi = fourier_features(tt[..., targets], degree)  # (..., n_t, p)
     quad = np.einsum("...i,...ij,...j->...", phi, Sigma, phi)
     return quad.mean(-1) + ve
@@ -258,8 +300,9 @@ def representation(t, v, beta, query_angles) -> torch.Tensor:
     return out[..., 0]
 
 
-def downstream_moments_given_keys(t, beta, query_angles, a, *, var_z: float, var_eps: float,
-                                  degree: int = 2) -> tuple[np.ndarray, np.ndarray]:
+def downstream_moments_given_keys(
+    t, beta, query_angles, a, *, var_z: float, var_eps: float, degree: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
     """Second moments of ``(r_β, y)`` given the keys, for ``y = a·z + η``.
 
     With ``W_Q`` the (H, L) head weights and ``Φ = φ(t)``: ``A = E[r rᵀ | t] = var_z (W_QΦ)(W_QΦ)ᵀ +
@@ -273,7 +316,9 @@ def downstream_moments_given_keys(t, beta, query_angles, a, *, var_z: float, var
     Phi = torch.as_tensor(fourier_features(tt.numpy(), degree))  # (..., L, p)
     a = np.asarray(a, dtype=float)
     if a.shape != (Phi.shape[-1],) or not np.all(np.isfinite(a)):
-        raise ValueError(f"a must be a finite vector of length {Phi.shape[-1]}, got shape {a.shape}")
+        raise ValueError(
+            f"a must be a finite vector of length {Phi.shape[-1]}, got shape {a.shape}"
+        )
     cos = torch.cos(q[:, None] - tt[..., None, :])  # (..., H, L)
     WQ = attention_weights(b.reshape((-1,) + (1,) * cos.ndim) * cos)  # (G, ..., H, L)
     F = WQ @ Phi  # (G, ..., H, p)
@@ -298,7 +343,9 @@ def downstream_risk(A, b, ey2: float, ridge: float) -> DownstreamFit:
     """
     A, b = np.asarray(A, dtype=float), np.asarray(b, dtype=float)
     if A.ndim < 2 or A.shape[-1] != A.shape[-2] or b.shape != A.shape[:-1]:
-        raise ValueError(f"A must be (..., H, H) and b (..., H), got {A.shape} and {b.shape}")
+        raise ValueError(
+            f"A must be (..., H, H) and b (..., H), got {A.shape} and {b.shape}"
+        )
     ey2 = check_positive("ey2", ey2)
     lam = check_positive("ridge", ridge, allow_zero=True)
     H = A.shape[-1]
@@ -306,7 +353,12 @@ def downstream_risk(A, b, ey2: float, ridge: float) -> DownstreamFit:
         w = np.linalg.solve(A + lam * np.eye(H), b[..., None])[..., 0]
     else:
         w = (np.linalg.pinv(A, hermitian=True) @ b[..., None])[..., 0]
-    risk = ey2 - 2 * (w * b).sum(-1) + np.einsum("...i,...ij,...j->...", w, A, w) + lam * (w * w).sum(-1)
+    risk = (
+        ey2
+        - 2 * (w * b).sum(-1)
+        + np.einsum("...i,...ij,...j->...", w, A, w)
+        + lam * (w * w).sum(-1)
+    )
     return DownstreamFit(risk=risk, head=w)
 
 
@@ -319,13 +371,24 @@ def downstream_per_sequence(A_seq, b_seq, head, ey2: float, ridge: float) -> np.
     ``b_seq`` (G, n, H), ``head`` (G, H).
     """
     A_seq, b_seq, w = (np.asarray(x, dtype=float) for x in (A_seq, b_seq, head))
-    if A_seq.ndim != 4 or b_seq.shape != A_seq.shape[:-1] or w.shape != (A_seq.shape[0], A_seq.shape[-1]):
-        raise ValueError(f"need A_seq (G, n, H, H), b_seq (G, n, H), head (G, H); got {A_seq.shape}, "
-                         f"{b_seq.shape}, {w.shape}")
+    if (
+        A_seq.ndim != 4
+        or b_seq.shape != A_seq.shape[:-1]
+        or w.shape != (A_seq.shape[0], A_seq.shape[-1])
+    ):
+        raise ValueError(
+            f"need A_seq (G, n, H, H), b_seq (G, n, H), head (G, H); got {A_seq.shape}, "
+            f"{b_seq.shape}, {w.shape}"
+        )
     lam = check_positive("ridge", ridge, allow_zero=True)
     ey2 = check_positive("ey2", ey2)
     quad = np.einsum("gi,gnij,gj->gn", w, A_seq, w)
-    return ey2 - 2 * np.einsum("gi,gni->gn", w, b_seq) + quad + lam * (w * w).sum(-1)[:, None]
+    return (
+        ey2
+        - 2 * np.einsum("gi,gni->gn", w, b_seq)
+        + quad
+        + lam * (w * w).sum(-1)[:, None]
+    )
 
 
 # ----------------------------------------------------------------------------- transfer constants
@@ -347,7 +410,9 @@ class TransferConstants(NamedTuple):
 def _curves(r_pre, r_down) -> tuple[np.ndarray, np.ndarray]:
     rp, rd = np.asarray(r_pre, dtype=float), np.asarray(r_down, dtype=float)
     if rp.shape != rd.shape or rp.ndim < 1 or rp.shape[-1] < 2:
-        raise ValueError(f"r_pre and r_down must have the same shape (..., G) with G >= 2, got {rp.shape}, {rd.shape}")
+        raise ValueError(
+            f"r_pre and r_down must have the same shape (..., G) with G >= 2, got {rp.shape}, {rd.shape}"
+        )
     if not (np.all(np.isfinite(rp)) and np.all(np.isfinite(rd))):
         raise ValueError("r_pre and r_down must be finite")
     return rp, rd
@@ -364,12 +429,19 @@ def transfer_constants(r_pre, r_down) -> TransferConstants:
     with np.errstate(divide="ignore", invalid="ignore"):
         lin = np.where(off & (dp > 0), dd / np.where(dp > 0, dp, 1.0), -np.inf)
         lin = np.where(off & (dp == 0) & (dd > 0), np.inf, lin)
-        sq = np.where(off & (dp > 0), np.abs(dd) / np.sqrt(np.where(dp > 0, dp, 1.0)), 0.0)
+        sq = np.where(
+            off & (dp > 0), np.abs(dd) / np.sqrt(np.where(dp > 0, dp, 1.0)), 0.0
+        )
         sq = np.where(off & (dp == 0) & (dd != 0), np.inf, sq)
     sq_plus = np.where(dd > 0, sq, 0.0)
     mis = np.take_along_axis(rd, i0[..., None], -1)[..., 0] - rd.min(-1)
-    return TransferConstants(index0=i0, kappa=lin.max(-1), kappa_sqrt=sq.max(-1),
-                             kappa_sqrt_plus=sq_plus.max(-1), misalignment=mis)
+    return TransferConstants(
+        index0=i0,
+        kappa=lin.max(-1),
+        kappa_sqrt=sq.max(-1),
+        kappa_sqrt_plus=sq_plus.max(-1),
+        misalignment=mis,
+    )
 
 
 class LocalTransfer(NamedTuple):
@@ -397,13 +469,17 @@ def local_transfer_constants(grid, r_pre, r_down, window: int = 2) -> LocalTrans
     g = np.asarray(grid, dtype=float)
     rp, rd = _curves(r_pre, r_down)
     if rp.ndim != 1 or g.shape != rp.shape:
-        raise ValueError(f"grid, r_pre, r_down must be 1-d of equal length, got {g.shape}, {rp.shape}")
+        raise ValueError(
+            f"grid, r_pre, r_down must be 1-d of equal length, got {g.shape}, {rp.shape}"
+        )
     if not np.all(np.diff(g) > 0):
         raise ValueError("grid must be strictly increasing")
     w = check_int("window", window, minimum=1)
     i0 = int(np.argmin(rp))
     if i0 - w < 0 or i0 + w >= len(g):
-        raise ValueError(f"argmin of r_pre at index {i0} is within window={w} of the grid's end: no interior minimum")
+        raise ValueError(
+            f"argmin of r_pre at index {i0} is within window={w} of the grid's end: no interior minimum"
+        )
     sl = slice(i0 - w, i0 + w + 1)
     x0 = g[i0]
     cp = np.polyfit(g[sl] - x0, rp[sl], 2)
@@ -414,9 +490,14 @@ def local_transfer_constants(grid, r_pre, r_down, window: int = 2) -> LocalTrans
     theta0 = x0 + u
     curv_pre, curv_down = 2 * cp[0], 2 * cd[0]
     slope = 2 * cd[0] * u + cd[1]
-    return LocalTransfer(theta0=float(theta0), slope_down=float(slope), curv_pre=float(curv_pre),
-                         curv_down=float(curv_down), kappa_local=float(curv_down / curv_pre),
-                         kappa_sqrt_local=float(abs(slope) * np.sqrt(2 / curv_pre)))
+    return LocalTransfer(
+        theta0=float(theta0),
+        slope_down=float(slope),
+        curv_pre=float(curv_pre),
+        curv_down=float(curv_down),
+        kappa_local=float(curv_down / curv_pre),
+        kappa_sqrt_local=float(abs(slope) * np.sqrt(2 / curv_pre)),
+    )
 
 
 # ----------------------------------------------------------------------------- population curves
@@ -434,8 +515,20 @@ class RiskCurves(NamedTuple):
     head: np.ndarray
 
 
-def risk_curves(t, beta, query_angles, a, *, var_z: float, var_eps: float, var_y: float, ridge: float,
-                degree: int = 2, n_mask: int = 1, chunk: int = 1000) -> RiskCurves:
+def risk_curves(
+    t,
+    beta,
+    query_angles,
+    a,
+    *,
+    var_z: float,
+    var_eps: float,
+    var_y: float,
+    ridge: float,
+    degree: int = 2,
+    n_mask: int = 1,
+    chunk: int = 1000,
+) -> RiskCurves:
     """``R_pre`` and ``R_down`` on the grid ``beta`` from key angles ``t`` (n, L), exact in (z, ε, η).
 
     Both average conditional risks given the keys (:func:`masked_risk_given_keys`,
@@ -448,23 +541,56 @@ def risk_curves(t, beta, query_angles, a, *, var_z: float, var_eps: float, var_y
         raise ValueError(f"t must have shape (n, L), got {tt.shape}")
     chunk = check_int("chunk", chunk, minimum=1)
     vy = _check_var("var_y", var_y)
-    ey2 = _check_var("var_z", var_z) * float(np.sum(np.asarray(a, dtype=float) ** 2)) + vy
+    ey2 = (
+        _check_var("var_z", var_z) * float(np.sum(np.asarray(a, dtype=float) ** 2)) + vy
+    )
     pre, A, b = [], [], []
     for s in range(0, tt.shape[0], chunk):  # bounds memory; each call is vectorised
-        pre.append(masked_risk_given_keys(tt[s : s + chunk], beta, var_z=var_z, var_eps=var_eps,
-                                          degree=degree, n_mask=n_mask))
-        Ac, bc = downstream_moments_given_keys(tt[s : s + chunk], beta, query_angles, a, var_z=var_z,
-                                               var_eps=var_eps, degree=degree)
+        pre.append(
+            masked_risk_given_keys(
+                tt[s : s + chunk],
+                beta,
+                var_z=var_z,
+                var_eps=var_eps,
+                degree=degree,
+                n_mask=n_mask,
+            )
+        )
+        Ac, bc = downstream_moments_given_keys(
+            tt[s : s + chunk],
+            beta,
+            query_angles,
+            a,
+            var_z=var_z,
+            var_eps=var_eps,
+            degree=degree,
+        )
         A.append(Ac)
         b.append(bc)
     pre_seq, A_seq, b_seq = (np.concatenate(x, axis=1) for x in (pre, A, b))
     fit = downstream_risk(A_seq.mean(1), b_seq.mean(1), ey2, ridge)
     down_seq = downstream_per_sequence(A_seq, b_seq, fit.head, ey2, ridge)
-    return RiskCurves(r_pre=pre_seq.mean(1), r_down=fit.risk, pre_seq=pre_seq, down_seq=down_seq, head=fit.head)
+    return RiskCurves(
+        r_pre=pre_seq.mean(1),
+        r_down=fit.risk,
+        pre_seq=pre_seq,
+        down_seq=down_seq,
+        head=fit.head,
+    )
 
 
-def pretraining_optimum(t, beta_init: float, *, var_z: float, var_eps: float, degree: int = 2,
-                        n_mask: int = 1, h: float = 1e-2, tol: float = 1e-5, max_steps: int = 6) -> float:
+def pretraining_optimum(
+    t,
+    beta_init: float,
+    *,
+    var_z: float,
+    var_eps: float,
+    degree: int = 2,
+    n_mask: int = 1,
+    h: float = 1e-2,
+    tol: float = 1e-5,
+    max_steps: int = 6,
+) -> float:
     """Minimiser θ° of the Monte Carlo curve ``R_pre`` (keys ``t`` fixed) by Newton's method.
 
     Derivatives by central differences of step ``h`` on the common-random-number curve (which is
@@ -473,18 +599,28 @@ def pretraining_optimum(t, beta_init: float, *, var_z: float, var_eps: float, de
     b = check_positive("beta_init", beta_init)
     h = check_positive("h", h)
     for _ in range(check_int("max_steps", max_steps, minimum=1)):
-        r = masked_risk_given_keys(t, [b - h, b, b + h], var_z=var_z, var_eps=var_eps, degree=degree,
-                                   n_mask=n_mask).mean(-1)
+        r = masked_risk_given_keys(
+            t,
+            [b - h, b, b + h],
+            var_z=var_z,
+            var_eps=var_eps,
+            degree=degree,
+            n_mask=n_mask,
+        ).mean(-1)
         d1, d2 = (r[2] - r[0]) / (2 * h), (r[2] - 2 * r[1] + r[0]) / h**2
         if not d2 > 0:
-            raise ValueError(f"R_pre has non-positive curvature near beta={b:.4g}: no local minimum there")
+            raise ValueError(
+                f"R_pre has non-positive curvature near beta={b:.4g}: no local minimum there"
+            )
         step = d1 / d2
         b = b - step
         if b <= h:
             raise ValueError("Newton left the parameter range (beta <= h)")
         if abs(step) < tol:
             return float(b)
-    raise ValueError(f"Newton did not converge in {max_steps} steps (last step {step:.3g})")
+    raise ValueError(
+        f"Newton did not converge in {max_steps} steps (last step {step:.3g})"
+    )
 
 
 class LocalTransferMC(NamedTuple):
@@ -503,8 +639,20 @@ class LocalTransferMC(NamedTuple):
     kappa_sqrt_local_se: float
 
 
-def local_transfer_mc(t, theta0: float, query_angles, a, *, var_z: float, var_eps: float, var_y: float,
-                      ridge: float, degree: int = 2, n_mask: int = 1, h: float = 1e-2) -> LocalTransferMC:
+def local_transfer_mc(
+    t,
+    theta0: float,
+    query_angles,
+    a,
+    *,
+    var_z: float,
+    var_eps: float,
+    var_y: float,
+    ridge: float,
+    degree: int = 2,
+    n_mask: int = 1,
+    h: float = 1e-2,
+) -> LocalTransferMC:
     """Slope and curvatures at θ° by central differences (step ``h``) on the key sample ``t`` (n, L).
 
     The curves are evaluated at ``θ° + (−2, −1, 0, 1, 2)·h``: first and second derivatives from the
@@ -525,23 +673,49 @@ def local_transfer_mc(t, theta0: float, query_angles, a, *, var_z: float, var_ep
     h = check_positive("h", h)
     if th <= 2 * h:
         raise ValueError("theta0 must exceed 2h")
-    c = risk_curves(t, th + h * np.arange(-2.0, 3.0), query_angles, a, var_z=var_z, var_eps=var_eps, var_y=var_y,
-                    ridge=ridge, degree=degree, n_mask=n_mask)
+    c = risk_curves(
+        t,
+        th + h * np.arange(-2.0, 3.0),
+        query_angles,
+        a,
+        var_z=var_z,
+        var_eps=var_eps,
+        var_y=var_y,
+        ridge=ridge,
+        degree=degree,
+        n_mask=n_mask,
+    )
     n = c.pre_seq.shape[1]
     P = c.pre_seq
     dp1 = (P[3] - P[1]) / (2 * h)
     dp2 = (P[3] - 2 * P[2] + P[1]) / h**2
     dp3 = (P[4] - 2 * P[3] + 2 * P[1] - P[0]) / (2 * h**3)
     dd1 = (c.down_seq[3] - c.down_seq[1]) / (2 * h)
-    cp, cd, d3 = dp2.mean(), (c.r_down[3] - 2 * c.r_down[2] + c.r_down[1]) / h**2, dp3.mean()
+    cp, cd, d3 = (
+        dp2.mean(),
+        (c.r_down[3] - 2 * c.r_down[2] + c.r_down[1]) / h**2,
+        dp3.mean(),
+    )
     if not cp > 0:
         raise ValueError("R_pre has non-positive curvature at theta0")
     slope = (c.r_down[3] - c.r_down[1]) / (2 * h)
     infl_s = dd1 - (cd / cp) * dp1
     infl_c = dp2 - (d3 / cp) * dp1
     ks = abs(slope) * np.sqrt(2 / cp)
-    infl_k = ks * (infl_s / slope - infl_c / (2 * cp)) if slope != 0 else np.full(n, np.inf)
+    infl_k = (
+        ks * (infl_s / slope - infl_c / (2 * cp)) if slope != 0 else np.full(n, np.inf)
+    )
     se = lambda x: float(np.std(x, ddof=1) / np.sqrt(n))  # noqa: E731
-    return LocalTransferMC(theta0=th, theta0_se=se(dp1) / cp, slope_down=float(slope), slope_down_se=se(infl_s),
-                           curv_pre=float(cp), curv_pre_se=se(infl_c), curv_down=float(cd), third_pre=float(d3),
-                           kappa_local=float(cd / cp), kappa_sqrt_local=float(ks), kappa_sqrt_local_se=se(infl_k))
+    return LocalTransferMC(
+        theta0=th,
+        theta0_se=se(dp1) / cp,
+        slope_down=float(slope),
+        slope_down_se=se(infl_s),
+        curv_pre=float(cp),
+        curv_pre_se=se(infl_c),
+        curv_down=float(cd),
+        third_pre=float(d3),
+        kappa_local=float(cd / cp),
+        kappa_sqrt_local=float(ks),
+        kappa_sqrt_local_se=se(infl_k),
+    )
