@@ -8,7 +8,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha256sum | cut -c1-12)
 LIBHASH = $(shell cat lib/*.py _config.yml | sha256sum | cut -c1-16)
 
-.PHONY: book test test-lib test-notebooks test-build notebooks figure clean venv chromium test-browser
+.PHONY: book test test-lib test-notebooks test-build notebooks figure clean venv chromium test-browser \
+        lint test-mutations test-seeds
 
 venv: $(STAMP)
 $(STAMP):
@@ -63,6 +64,21 @@ figure: $(STAMP)
 notebooks: $(STAMP)
 	for md in book/[0-9]*.md; do \
 	  $(BIN)/jupytext --sync "$$md" && $(BIN)/jupytext --execute --to ipynb "$$md" || exit 1; done
+
+# Lint and format check (ruff, 88 columns; configured in pyproject.toml).
+lint: $(STAMP)
+	$(BIN)/ruff check lib tests _ext tools
+	$(BIN)/ruff format --check lib tests _ext tools
+
+# Referee runs (slow, not part of `make test`): every chapter under 20 other seed sets,
+# and every planted error of tests/mutations/NN.toml caught by its chapter or unit tests.
+# Select chapters with CHAPTERS="01 03".
+test-seeds: $(STAMP)
+	$(BIN)/python tools/chapter_runs.py seeds --seeds $(or $(SEEDS),1-20) \
+	  $(if $(CHAPTERS),--chapters $(CHAPTERS))
+
+test-mutations: $(STAMP)
+	$(BIN)/python tools/chapter_runs.py mutations $(if $(CHAPTERS),--chapters $(CHAPTERS))
 
 clean:
 	rm -rf _build
