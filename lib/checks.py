@@ -8,7 +8,8 @@ is the chapter's mathematics; this module only applies it.
 
 - :func:`close`: ``|measured - expected| ≤ tol``;
 - :func:`at_most` / :func:`at_least`: a one-sided bound;
-- :func:`exact`: agreement to a rounding tolerance (sympy vs floating point, etc.).
+- :func:`exact`: agreement to a rounding tolerance (sympy vs floating point, etc.);
+- :func:`round_sig`: a number rounded for a printed summary that nbval compares.
 
 Examples
 --------
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 
 from lib.validation import check_positive, check_real
 
-__all__ = ["Verdict", "at_least", "at_most", "close", "exact"]
+__all__ = ["Verdict", "at_least", "at_most", "close", "exact", "round_sig"]
 
 
 def _fmt(x: float, digits: int) -> str:
@@ -146,3 +147,16 @@ def exact(
 ) -> Verdict:
     """Check agreement up to a rounding tolerance ``tol`` (derived, not tuned)."""
     return _verdict(claim, measured, expected, "exact", tol, None, None, digits)
+
+
+def round_sig(x: float, digits: int = 2) -> float:
+    """``x`` rounded to ``digits`` significant digits (for summaries nbval compares).
+
+    >>> round_sig(0.012345, 3)
+    0.0123
+    """
+    x = check_real("x", x, allow_inf=True)
+    digits = int(digits)
+    if digits < 1:
+        raise ValueError(f"digits must be >= 1, got {digits}")
+    return float(f"{x:.{digits}g}")
