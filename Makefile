@@ -1,15 +1,16 @@
 # Two commands do everything on a fresh clone (Python 3.11 and the package registries):
 #   make book   build the HTML book into _build/html (installs what it needs first)
-#   make test   run every test: lib unit/property tests, md/ipynb pair sync, nbval over
-#               every chapter, and the strict (-W -n --keep-going) cold book build
+#   make test   run every test: lint, lib doctests and unit/property tests, md/ipynb pair
+#               sync, nbval over every chapter (each executed once, on both cores), the
+#               strict (-W -n --keep-going) book build, and the offline browser test
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha256sum | cut -c1-12)
 LIBHASH = $(shell cat lib/*.py _config.yml | sha256sum | cut -c1-16)
 
-.PHONY: book test test-lib test-notebooks test-build notebooks figure clean venv chromium test-browser \
-        lint test-mutations test-seeds
+.PHONY: book test test-run test-lib test-notebooks test-build notebooks figure clean venv \
+        chromium test-browser lint test-mutations test-seeds cache-check
 
 venv: $(STAMP)
 $(STAMP):
@@ -19,26 +20,42 @@ $(STAMP):
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	rm -f $(VENV)/.installed-* && touch $@
 
-# Cached build. jupyter-cache does not notice a change in lib/, so the cache is
-# dropped whenever lib/ (or the configuration) changes.
-book: $(STAMP)
+# jupyter-cache does not notice a change in lib/ (or the configuration): the execution
+# cache is dropped whenever their hash changes.
+cache-check:
 	@if [ "$$(cat _build/.lib-hash 2>/dev/null)" != "$(LIBHASH)" ]; then \
 	  echo "lib/ or _config.yml changed: clearing the execution cache"; \
 	  rm -rf _build/.jupyter_cache; mkdir -p _build; echo "$(LIBHASH)" > _build/.lib-hash; fi
+
+# Chapters missing from the cache are executed two at a time (tools/book_cache.py), then
+# the build renders them; a rebuild after editing prose executes nothing.
+book: $(STAMP) cache-check
+	OMP_NUM_THREADS=1 $(BIN)/python tools/book_cache.py --jobs 2
 	$(BIN)/jupyter-book build .
 	@echo "The book is in _build/html/index.html"
 
-test: test-lib test-notebooks test-build test-browser
+test: lint test-run test-build test-browser
+
+# One pytest session on both cores (pytest-xdist; a chapter's cells stay on one worker):
+# every chapter under nbval (heaviest first), the doctests of lib and the unit tests.
+# Each chapter is executed exactly once per `make test`: nbval's fresh execution also
+# fills the build's cache (tools/nbval_cache.py), which test-build then renders.
+CHAPTER_NOTEBOOKS = $(shell ls -r book/[0-9][0-9]-*.ipynb)
+test-run: $(STAMP)
+	rm -rf _build && mkdir -p _build && echo "$(LIBHASH)" > _build/.lib-hash
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadscope -p nbval_cache \
+	  --nbval-lax --doctest-modules $(CHAPTER_NOTEBOOKS) lib tests
 
 test-lib: $(STAMP)
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest -n 2 --doctest-modules lib tests
 
 test-notebooks: $(STAMP)
-	$(BIN)/python -m pytest --nbval-lax book/*.ipynb
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadscope --nbval-lax \
+	  $(CHAPTER_NOTEBOOKS)
 
-# Cold and strict: no cached outputs, warnings are errors, a raising chapter fails.
-test-build: $(STAMP)
-	rm -rf _build
+# Strict: warnings are errors and a raising chapter fails. It renders the executions
+# that test-run just cached; run alone, it executes whatever the cache lacks.
+test-build: $(STAMP) cache-check
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 # The built book in a real browser with no network (run after test-build): every page opens

@@ -1,36 +1,75 @@
 """Attention as a kernel smoother: softmax attention, Nadaraya–Watson and CME attention.
 
-All three map queries ``q`` of shape ``(..., M, d)``, keys ``K`` of shape ``(..., L, d)`` and
-values ``V`` of shape ``(..., L, d_v)`` to outputs of shape ``(..., M, d_v)``; leading
-dimensions broadcast, so a whole experiment (repetitions × sequences × heads) is one call.
-Inputs may be torch tensors or array-likes; outputs are torch tensors.
+All three map queries ``q`` of shape ``(..., M, d)``, keys ``K`` of shape
+``(..., L, d)`` and values ``V`` of shape ``(..., L, d_v)`` to outputs of shape
+``(..., M, d_v)``; leading dimensions broadcast, so a whole experiment (repetitions ×
+sequences × heads) is one call. Inputs may be torch tensors or array-likes; **outputs
+are torch tensors** (float64 unless the inputs are floating tensors of another dtype).
 
 - softmax attention: ``Σ_ℓ softmax_ℓ(β q·k_ℓ) v_ℓ``;
-- Nadaraya–Watson:   ``Σ_ℓ κ_h(q, k_ℓ) v_ℓ / Σ_ℓ κ_h(q, k_ℓ)`` with the Gaussian kernel
-  ``κ_h(q, k) = exp(-‖q - k‖² / (2h²))``; for unit-norm keys it equals softmax attention with
-  ``β = 1/h²`` (Chapter 3);
-- CME attention:     ``k_K(q)ᵀ (G + Lλ I)⁻¹ V`` with ``G = κ_h(K, K)``: kernel ridge regression.
+- Nadaraya–Watson: ``Σ_ℓ κ_h(q, k_ℓ) v_ℓ / Σ_ℓ κ_h(q, k_ℓ)`` with the Gaussian kernel
+  ``κ_h(q, k) = exp(-‖q - k‖² / (2h²))``; for unit-norm keys it equals softmax
+  attention with ``β = 1/h²`` (Chapter 3);
+- CME attention: ``k_K(q)ᵀ (G + Lλ I)⁻¹ V`` with ``G = κ_h(K, K)``: kernel ridge
+  regression.
+
+Softmax attention and Nadaraya–Watson run on torch's fused
+``scaled_dot_product_attention`` (the softmax never materialises the ``(M, L)``
+weights unless asked for them). Validation is cheap on the fast path: types and shapes
+are checked up front, finiteness on the (small) output; only when the output is not
+finite are the inputs inspected, to name the culprit, or the computation repeated in
+float64 when finite inputs overflowed.
+
+Examples
+--------
+>>> import torch
+>>> q = torch.tensor([[1.0, 0.0]])
+>>> K = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+>>> V = torch.tensor([[1.0], [0.0]])
+>>> round(float(softmax_attention(q, K, V, beta=0.0)), 6)
+0.5
 """
 
 from __future__ import annotations
 
-import torch
+import math
 
-from lib.validation import check_positive
+import torch
+import torch.nn.functional as F
+
+from lib.validation import (
+    InputTypeError,
+    check_positive,
+    check_tensor,
+)
+
+__all__ = [
+    "attention_weights",
+    "cme_attention",
+    "gaussian_kernel",
+    "nadaraya_watson",
+    "softmax_attention",
+]
 
 Tensorish = torch.Tensor | float
 
 
+# ----------------------------------------------------------------------------- checks
 def _as_tensor(name: str, x) -> torch.Tensor:
-    t = torch.as_tensor(x)
-    if not (t.is_floating_point() or t.is_complex()):
-        t = t.to(torch.float64)
+    """A real floating tensor with at least 2 dims; data checked only if converted."""
+    if isinstance(x, torch.Tensor):
+        if x.is_complex():
+            raise InputTypeError(f"{name} must be real, got a complex tensor")
+        if x.dtype == torch.bool:
+            raise InputTypeError(f"{name} must be numeric, not boolean")
+        t = x if x.is_floating_point() else x.to(torch.float64)
+    else:
+        t = check_tensor(name, x)
     if t.ndim < 2:
         raise ValueError(
-            f"{name} must have shape (..., n, d) with at least 2 dimensions, got {tuple(t.shape)}"
+            f"{name} must have shape (..., n, d) with at least 2 dimensions,"
+            f" got {tuple(t.shape)}"
         )
-    if not torch.all(torch.isfinite(t)):
-        raise ValueError(f"{name} must be finite")
     return t
 
 
@@ -46,7 +85,8 @@ def _check_qkv(q, K, V) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         raise ValueError("K must contain at least one key (L >= 1)")
     if q.shape[-1] != K.shape[-1]:
         raise ValueError(
-            f"q and K must have the same dimension d, got {q.shape[-1]} and {K.shape[-1]}"
+            "q and K must have the same dimension d,"
+            f" got {q.shape[-1]} and {K.shape[-1]}"
         )
     try:
         torch.broadcast_shapes(q.shape[:-2], K.shape[:-2], V.shape[:-2])
@@ -57,83 +97,289 @@ def _check_qkv(q, K, V) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     return q, K, V
 
 
+def _bandwidth(bandwidth) -> float:
+    h = check_positive("bandwidth", bandwidth)
+    if not math.isfinite(1.0 / (h * h)) or h * h == 0.0:
+        raise ValueError(f"bandwidth is too small: 1/h² overflows (h = {h!r})")
+    return h
+
+
+def _finite_output(out: torch.Tensor, named: dict[str, torch.Tensor]) -> bool:
+    """True if ``out`` is finite; else raise for a non-finite input, or return False."""
+    if bool(torch.isfinite(out).all()):
+        return True
+    for name, t in named.items():
+        if not bool(torch.isfinite(t).all()):
+            raise ValueError(f"{name} must be finite (no NaN or inf)")
+    return False
+
+
+# ----------------------------------------------------------------------------- softmax
 def attention_weights(scores: torch.Tensor) -> torch.Tensor:
-    """Softmax over the last axis, stable for any finite scores (the max is subtracted)."""
-    return torch.softmax(scores, dim=-1)
+    """Softmax over the last axis, stable for any finite scores (the max is subtracted).
+
+    Parameters
+    ----------
+    scores : torch.Tensor
+        Scores ``(..., M, L)``.
+
+    Returns
+    -------
+    torch.Tensor
+        Weights of the same shape, non-negative, summing to 1 along the last axis.
+
+    Raises
+    ------
+    ValueError
+        If ``scores`` holds NaN or inf.
+    """
+    s = check_tensor("scores", scores, min_ndim=1)
+    return torch.softmax(s, dim=-1)
+
+
+def _beta_tensor(beta, dtype: torch.dtype) -> torch.Tensor:
+    if isinstance(beta, torch.Tensor):
+        if beta.is_complex() or beta.dtype == torch.bool:
+            raise InputTypeError("beta must be a real number or a real tensor")
+        b = beta.to(dtype)
+    else:
+        b = check_tensor("beta", beta, dtype=dtype)
+    if not bool(torch.isfinite(b).all()):
+        raise ValueError("beta must be finite")
+    return b
 
 
 def softmax_attention(q, K, V, beta: Tensorish = 1.0, *, return_weights: bool = False):
-    """Softmax attention ``Σ_ℓ softmax_ℓ(β q·k_ℓ) v_ℓ``, shape ``(..., M, d_v)``.
+    """Softmax attention ``Σ_ℓ softmax_ℓ(β q·k_ℓ) v_ℓ``.
 
-    ``beta`` is the inverse temperature: a number or a tensor broadcastable against the
-    scores ``(..., M, L)`` (e.g. shape ``(G, 1, 1, 1)`` to evaluate a grid of β in one call;
-    it may require grad). With ``return_weights`` also returns the weights ``(..., M, L)``.
+    Parameters
+    ----------
+    q, K, V : torch.Tensor or array_like
+        Queries ``(..., M, d)``, keys ``(..., L, d)``, values ``(..., L, d_v)``;
+        leading dimensions broadcast.
+    beta : float or torch.Tensor
+        Inverse temperature: a number, or a tensor broadcastable against the scores
+        ``(..., M, L)`` (e.g. shape ``(G, 1, 1, 1)`` evaluates a grid of β in one
+        call); it may require grad.
+    return_weights : bool
+        Also return the weights ``(..., M, L)``.
+
+    Returns
+    -------
+    torch.Tensor
+        Outputs ``(..., M, d_v)`` (and the weights if asked).
+
+    Raises
+    ------
+    ValueError
+        For mismatched or non-broadcasting shapes, an empty key set, or non-finite
+        inputs (named).
+    InputTypeError
+        For complex, boolean or non-numeric inputs.
+    FloatingPointError
+        If ``β q·k`` overflows even in float64.
+
+    Examples
+    --------
+    >>> import torch
+    >>> q, K = torch.eye(2), torch.eye(2)
+    >>> softmax_attention(q, K, K, beta=50.0).round(decimals=6)
+    tensor([[1., 0.],
+            [0., 1.]])
     """
     q, K, V = _check_qkv(q, K, V)
-    beta = torch.as_tensor(beta, dtype=q.dtype)
-    if not torch.all(torch.isfinite(beta)):
-        raise ValueError("beta must be finite")
-    scores = q @ K.transpose(-1, -2)
+    b = _beta_tensor(beta, q.dtype)
+    scores_shape = (
+        *torch.broadcast_shapes(q.shape[:-2], K.shape[:-2]),
+        q.shape[-2],
+        K.shape[-2],
+    )
     try:
-        torch.broadcast_shapes(beta.shape, scores.shape)
+        torch.broadcast_shapes(b.shape, scores_shape)
     except RuntimeError:
         raise ValueError(
-            f"beta of shape {tuple(beta.shape)} does not broadcast against the scores of shape {tuple(scores.shape)}"
+            f"beta of shape {tuple(b.shape)} does not broadcast against the scores"
+            f" of shape {scores_shape}"
         ) from None
-    weights = attention_weights(beta * scores)
+    if return_weights or (b.ndim > 0 and b.shape[-1] != 1):
+        return _softmax_attention_explicit(q, K, V, b, return_weights)
+    # β varies at most over queries and batches: fold it into the queries (fused path).
+    qb = q * b if b.ndim > 0 or b.requires_grad else q
+    scale = 1.0 if b.ndim > 0 or b.requires_grad else float(b)
+    out = F.scaled_dot_product_attention(qb, K, V, scale=scale)
+    if _finite_output(out, {"q": q, "K": K, "V": V}):
+        return out
+    out64 = _softmax_attention_explicit(
+        q.double(), K.double(), V.double(), b.double(), False
+    )
+    return out64.to(q.dtype)
+
+
+def _softmax_attention_explicit(q, K, V, b, return_weights):
+    weights = torch.softmax(b * (q @ K.transpose(-1, -2)), dim=-1)
     out = weights @ V
+    if not _finite_output(out, {"q": q, "K": K, "V": V}):
+        if q.dtype != torch.float64:
+            return _softmax_attention_explicit(
+                q.double(), K.double(), V.double(), b.double(), return_weights
+            )
+        raise FloatingPointError("beta·q·k overflows float64: scale beta, q or K down")
     return (out, weights) if return_weights else out
 
 
+# ----------------------------------------------------------------------------- kernels
 def gaussian_kernel(X, Y, bandwidth: float) -> torch.Tensor:
-    """Gram matrix ``exp(-‖x_i - y_j‖² / (2h²))`` of shape ``(..., n, m)`` for X ``(..., n, d)``, Y ``(..., m, d)``."""
-    h = check_positive("bandwidth", bandwidth)
+    """Gram matrix ``exp(-‖x_i - y_j‖² / (2h²))``.
+
+    The squared distances are sums of squared differences (not ``‖x‖² + ‖y‖² - 2x·y``,
+    which cancels catastrophically for points far from the origin).
+
+    Parameters
+    ----------
+    X, Y : torch.Tensor or array_like
+        Points ``(..., n, d)`` and ``(..., m, d)``.
+    bandwidth : float
+        ``h > 0``, with ``1/h²`` finite.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(..., n, m)``.
+
+    Raises
+    ------
+    ValueError
+        For a bad bandwidth, mismatched dimensions or non-finite points.
+
+    Examples
+    --------
+    >>> round(float(gaussian_kernel([[1e8, 0.0]], [[1e8 + 1, 0.0]], 1.0)), 4)
+    0.6065
+    """
+    h = _bandwidth(bandwidth)
     X, Y = _as_tensor("X", X), _as_tensor("Y", Y)
     dtype = torch.promote_types(X.dtype, Y.dtype)
     X, Y = X.to(dtype), Y.to(dtype)
     if X.shape[-1] != Y.shape[-1]:
         raise ValueError(
-            f"X and Y must have the same dimension d, got {X.shape[-1]} and {Y.shape[-1]}"
+            "X and Y must have the same dimension d,"
+            f" got {X.shape[-1]} and {Y.shape[-1]}"
         )
-    sq = (
-        (X * X).sum(-1)[..., :, None]
-        + (Y * Y).sum(-1)[..., None, :]
-        - 2 * X @ Y.transpose(-1, -2)
-    )
-    return torch.exp(-sq.clamp_min(0) / (2 * h * h))
+    for name, t in (("X", X), ("Y", Y)):
+        if not bool(torch.isfinite(t).all()):
+            raise ValueError(f"{name} must be finite (no NaN or inf)")
+    sq = ((X[..., :, None, :] - Y[..., None, :, :]) ** 2).sum(-1)
+    return torch.exp(-sq / (2 * h * h))
 
 
 def nadaraya_watson(q, K, V, bandwidth: float, *, return_weights: bool = False):
-    """Gaussian-kernel Nadaraya–Watson regression of V on K at the queries, shape ``(..., M, d_v)``.
+    """Gaussian-kernel Nadaraya–Watson regression of ``V`` on ``K`` at the queries.
 
-    Weights ``∝ exp(-‖q - k_ℓ‖²/(2h²))``, computed as a softmax of the equivalent scores
-    ``(q·k_ℓ - ‖k_ℓ‖²/2)/h²`` (the ``‖q‖²`` term is constant in ℓ), so it never underflows.
+    Weights ``∝ exp(-‖q - k_ℓ‖²/(2h²))``, computed as the softmax of the equivalent
+    scores ``(q·k_ℓ - ‖k_ℓ‖²/2)/h²`` (the ``‖q‖²`` term is constant in ℓ) after
+    centring queries and keys at the keys' mean (distances are translation invariant;
+    centring removes the cancellation for data far from the origin). The scores are an
+    inner product of augmented vectors ``(q/h², 1)·(k, -‖k‖²/(2h²))``, so the fused
+    attention kernel applies.
+
+    Parameters
+    ----------
+    q, K, V : torch.Tensor or array_like
+        Queries ``(..., M, d)``, keys ``(..., L, d)``, values ``(..., L, d_v)``.
+    bandwidth : float
+        ``h > 0``, with ``1/h²`` finite.
+    return_weights : bool
+        Also return the weights ``(..., M, L)``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(..., M, d_v)`` (and the weights if asked).
+
+    Raises
+    ------
+    ValueError
+        For a bad bandwidth, mismatched shapes or non-finite inputs (named).
+    FloatingPointError
+        If the scores overflow even in float64.
+
+    Examples
+    --------
+    >>> out = nadaraya_watson([[0.0]], [[0.0], [1.0]], [[1.0], [0.0]], bandwidth=1.0)
+    >>> round(float(out), 4)  # weights ∝ 1 and exp(-1/2)
+    0.6225
     """
-    h = check_positive("bandwidth", bandwidth)
+    h = _bandwidth(bandwidth)
     q, K, V = _check_qkv(q, K, V)
-    scores = (q @ K.transpose(-1, -2) - 0.5 * (K * K).sum(-1)[..., None, :]) / (h * h)
-    weights = attention_weights(scores)
-    out = weights @ V
-    return (out, weights) if return_weights else out
+    centre = K.mean(-2, keepdim=True)
+    qc, Kc = q - centre, K - centre
+    inv = 1.0 / (h * h)
+    if return_weights:
+        scores = (
+            qc @ Kc.transpose(-1, -2) - 0.5 * (Kc * Kc).sum(-1)[..., None, :]
+        ) * inv
+        weights = torch.softmax(scores, dim=-1)
+        out = weights @ V
+        if not _finite_output(out, {"q": q, "K": K, "V": V}):
+            raise FloatingPointError("the kernel scores overflow: increase bandwidth")
+        return out, weights
+    qa = torch.cat([qc * inv, torch.ones_like(qc[..., :1])], dim=-1)
+    ka = torch.cat([Kc, (-0.5 * inv) * (Kc * Kc).sum(-1, keepdim=True)], dim=-1)
+    out = F.scaled_dot_product_attention(qa, ka, V, scale=1.0)
+    if _finite_output(out, {"q": q, "K": K, "V": V}):
+        return out
+    if q.dtype != torch.float64:
+        return nadaraya_watson(q.double(), K.double(), V.double(), h).to(q.dtype)
+    raise FloatingPointError("the kernel scores overflow float64: increase bandwidth")
 
 
 def cme_attention(q, K, V, bandwidth: float, lam: float) -> torch.Tensor:
-    """Conditional-mean-embedding attention ``k_K(q)ᵀ (G + Lλ I)⁻¹ V``, shape ``(..., M, d_v)``.
+    """Conditional-mean-embedding attention ``k_K(q)ᵀ (G + Lλ I)⁻¹ V``.
 
-    ``G = κ_h(K, K)`` is the ``(..., L, L)`` Gaussian Gram matrix and ``k_K(q) = κ_h(K, q)``;
-    this is kernel ridge regression of the values on the keys with penalty ``λ ≥ 0``.
-    With ``lam = 0`` the Gram matrix must be invertible: a singular ``G + Lλ I`` (e.g. repeated
-    keys, or a bandwidth so large that the keys are indistinguishable) raises ``ValueError``.
+    ``G = κ_h(K, K)`` is the ``(..., L, L)`` Gaussian Gram matrix and
+    ``k_K(q) = κ_h(K, q)``: kernel ridge regression of the values on the keys with
+    penalty ``λ ≥ 0``.
+
+    Parameters
+    ----------
+    q, K, V : torch.Tensor or array_like
+        Queries ``(..., M, d)``, keys ``(..., L, d)``, values ``(..., L, d_v)``.
+    bandwidth : float
+        ``h > 0``.
+    lam : float
+        Ridge penalty ``λ ≥ 0``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(..., M, d_v)``.
+
+    Raises
+    ------
+    ValueError
+        For bad arguments, or a singular ``G + Lλ I`` (e.g. ``lam = 0`` with repeated
+        keys, or a bandwidth so large that the keys are indistinguishable).
+
+    Examples
+    --------
+    >>> K = [[0.0], [1.0], [2.0]]
+    >>> out = cme_attention([[1.0]], K, [[0.0], [1.0], [2.0]], bandwidth=0.5, lam=0.0)
+    >>> round(float(out), 6)  # interpolates the values at the keys
+    1.0
     """
-    h = check_positive("bandwidth", bandwidth)
+    h = _bandwidth(bandwidth)
     lam = check_positive("lam", lam, allow_zero=True)
     q, K, V = _check_qkv(q, K, V)
+    for name, t in (("q", q), ("K", K), ("V", V)):
+        if not bool(torch.isfinite(t).all()):
+            raise ValueError(f"{name} must be finite (no NaN or inf)")
     L = K.shape[-2]
     G = gaussian_kernel(K, K, h)
     eye = torch.eye(L, dtype=G.dtype)
     alpha, info = torch.linalg.solve_ex(G + L * lam * eye, V)
-    if torch.any(info != 0) or not torch.all(torch.isfinite(alpha)):
+    if torch.any(info != 0) or not bool(torch.isfinite(alpha).all()):
         raise ValueError(
-            f"G + L·lam·I is singular (lam = {lam}, bandwidth = {h}): use lam > 0 or distinct keys"
+            f"G + L·lam·I is singular (lam = {lam}, bandwidth = {h}):"
+            " use lam > 0 or distinct keys"
         )
     return gaussian_kernel(q, K, h) @ alpha

@@ -1,9 +1,11 @@
-"""Regenerate one figure's files: ``make figure NAME=<name>`` (or ``python tools/figure.py NAME``).
+"""Regenerate one figure's files: ``make figure NAME=<name>``.
 
-The chapter that owns figure ``<name>`` is the one whose source ``book/NN-slug.md`` calls
-``save_figure(<fig>, "<name>")``. That chapter is executed from its MyST source in a fresh kernel
-(its paired ``.ipynb`` is not touched), which rewrites ``<name>.svg``, ``.pdf`` and ``.png`` in
-:func:`lib.figures.figures_dir` (``_build/figures/`` unless ``BOOK_FIGURES_DIR`` says otherwise).
+(Or ``python tools/figure.py NAME``.) The chapter that owns figure ``<name>`` is the
+one whose source ``book/NN-slug.md`` calls ``save_figure(<fig>, "<name>")``. That
+chapter is executed from its MyST source in a fresh kernel (its paired ``.ipynb`` is
+not touched), which rewrites ``<name>.svg``, ``.pdf`` and ``.png`` in
+:func:`lib.figures.figures_dir` (``_build/figures/`` unless ``BOOK_FIGURES_DIR`` says
+otherwise).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def owners(name: str, book: Path = ROOT / "book") -> list[Path]:
 
 
 def names_in(text: str) -> list[str]:
-    """The figure names a chapter source saves (``save_figure(fig, "<name>")`` calls)."""
+    """The figure names a chapter saves (its ``save_figure(fig, "<name>")`` calls)."""
     return re.findall(
         r"save_figure\(\s*[^,()]+,\s*(?:name\s*=\s*)?[\"']([a-z0-9-]+)[\"']", text
     )
@@ -48,7 +50,7 @@ def known_names(book: Path = ROOT / "book") -> list[str]:
 
 
 def execute(md: Path) -> None:
-    """Run every cell of the chapter in a fresh kernel, with a progress bar over the cells."""
+    """Run every cell of the chapter in a fresh kernel, with a progress bar."""
     import jupytext
     import nbclient
 
@@ -77,9 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     found = owners(args.name)
     if len(found) != 1:
         what = "no chapter saves" if not found else f"{len(found)} chapters save"
+        known = ", ".join(known_names())
         print(
             f"error: {what} figure {args.name!r} "
-            f"({', '.join(p.name for p in found) or 'known names: ' + ', '.join(known_names())})",
+            f"({', '.join(p.name for p in found) or 'known names: ' + known})",
             file=sys.stderr,
         )
         return 2
