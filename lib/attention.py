@@ -99,7 +99,7 @@ def _check_qkv(q, K, V) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
 
 def _bandwidth(bandwidth) -> float:
     h = check_positive("bandwidth", bandwidth)
-    if not math.isfinite(1.0 / (h * h)) or h * h == 0.0:
+    if h * h == 0.0 or not math.isfinite(1.0 / (h * h)):
         raise ValueError(f"bandwidth is too small: 1/h² overflows (h = {h!r})")
     return h
 

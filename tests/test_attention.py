@@ -1,10 +1,12 @@
-"""Tests of lib.attention against independent NumPy/SciPy computations, plus property tests."""
+"""lib.attention against independent NumPy/SciPy computations, plus property tests."""
 
 import numpy as np
 import pytest
 import torch
+from conftest import gaussian_gram_np, softmax_attention_np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from scipy.linalg import solve as scipy_solve
 from scipy.spatial.distance import cdist
 
@@ -18,11 +20,7 @@ from lib.attention import (
 FAST = settings(max_examples=40, deadline=None)
 
 
-def _np_softmax_attention(q, K, V, beta):
-    s = beta * q @ K.T
-    w = np.exp(s - s.max(-1, keepdims=True))
-    w /= w.sum(-1, keepdims=True)
-    return w @ V, w
+_np_softmax_attention = softmax_attention_np
 
 
 def _draw(rng, M=3, L=7, d=2, dv=3):
@@ -171,7 +169,7 @@ def test_cme_is_batched():
 
 
 def test_stable_at_huge_scores():
-    """|β q·k| ~ 1e4: no overflow; the softmax becomes hard attention on the best key."""
+    """|β q·k| ~ 1e4: no overflow; the softmax becomes hard attention on the best."""
     q = np.array([[1.0, 0.0]])
     K = np.array([[1.0, 0.0], [0.99, 0.141], [-1.0, 0.0]])
     V = np.array([[1.0], [2.0], [3.0]])
@@ -212,8 +210,8 @@ def test_value_errors():
 
 
 def test_cme_singular_gram_raises_value_error():
-    """lam = 0 with a repeated key makes G singular: a ValueError naming lam and the bandwidth
-    (not torch's LinAlgError); any lam > 0 makes G + Lλ I positive definite and solvable."""
+    """lam = 0 with a repeated key makes G singular: a ValueError naming lam and the
+    bandwidth (not torch's LinAlgError); any lam > 0 makes G + Lλ I solvable."""
     K = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
     q, V = np.array([[0.6, 0.8]]), np.arange(3.0)[:, None]
     with pytest.raises(ValueError, match="lam.*bandwidth"):
@@ -229,3 +227,119 @@ def test_softmax_beta_that_does_not_broadcast_raises_value_error():
     assert softmax_attention(
         q, K, V, beta=torch.ones(5, 1, 1, dtype=torch.float64)
     ).shape == (5, 2, 1)
+
+
+# ------------------------------------------------------------------------ fused path
+finite = st.floats(-3, 3, allow_nan=False, width=32)
+
+
+@FAST
+@given(
+    q=hnp.arrays(
+        np.float32,
+        hnp.array_shapes(min_dims=2, max_dims=3, max_side=5),
+        elements=finite,
+    ),
+    L=st.integers(1, 9),
+    dv=st.integers(1, 3),
+    beta=st.floats(-4, 4, width=32),
+    data=st.data(),
+)
+def test_fused_path_equals_explicit_softmax(q, L, dv, beta, data):
+    """The fused (SDPA) output equals the explicit weights' output, float32 and 64."""
+    d = q.shape[-1]
+    K = data.draw(hnp.arrays(np.float32, (*q.shape[:-2], L, d), elements=finite))
+    V = data.draw(hnp.arrays(np.float32, (*q.shape[:-2], L, dv), elements=finite))
+    for dtype, tol in ((torch.float32, 1e-5), (torch.float64, 1e-12)):
+        args = [torch.as_tensor(a, dtype=dtype) for a in (q, K, V)]
+        fused = softmax_attention(*args, beta=beta)
+        explicit, _ = softmax_attention(*args, beta=beta, return_weights=True)
+        assert fused.dtype == dtype
+        torch.testing.assert_close(fused, explicit, rtol=tol, atol=tol)
+
+
+def test_beta_grid_and_gradient_through_the_fused_path():
+    rng = np.random.default_rng(3)
+    q, K, V = (torch.as_tensor(a) for a in _draw(rng, M=4, L=6))
+    betas = torch.tensor([0.3, 1.0, 2.5], dtype=torch.float64).reshape(3, 1, 1)
+    betas.requires_grad_(True)
+    out = softmax_attention(q, K, V, beta=betas)
+    out.sum().backward()
+    for i, b in enumerate([0.3, 1.0, 2.5]):
+        ref, _ = _np_softmax_attention(q.numpy(), K.numpy(), V.numpy(), b)
+        np.testing.assert_allclose(out[i].detach().numpy(), ref, rtol=1e-12)
+        # d/dβ by central differences on the oracle
+        eps = 1e-6
+        up = _np_softmax_attention(q.numpy(), K.numpy(), V.numpy(), b + eps)[0]
+        dn = _np_softmax_attention(q.numpy(), K.numpy(), V.numpy(), b - eps)[0]
+        fd = (up - dn).sum() / (2 * eps)
+        assert betas.grad[i].item() == pytest.approx(fd, rel=1e-6)
+
+
+def test_overflowing_scores_fall_back_to_float64():
+    """β q·k beyond float32's range: the float32 call still returns the hard maximum."""
+    q = torch.tensor([[1.0, 0.0]])
+    K = torch.tensor([[1.0, 0.0], [-1.0, 0.0]])
+    V = torch.tensor([[1.0], [2.0]])
+    out = softmax_attention(q, K, V, beta=3e38)
+    assert out.dtype == torch.float32
+    torch.testing.assert_close(out, torch.tensor([[1.0]]))
+    with pytest.raises(FloatingPointError, match="overflow"):
+        softmax_attention(q.double() * 1e200, K.double() * 1e200, V.double(), 1e100)
+
+
+def test_far_from_origin_kernels_keep_their_precision():
+    """‖x‖ = 1e8: distances by differences, not ‖x‖² + ‖y‖² − 2x·y (0.607, not 1.0)."""
+    X = np.array([[1e8, 0.0]])
+    Y = np.array([[1e8 + 1.0, 0.0], [1e8 - 2.0, 0.0]])
+    np.testing.assert_allclose(
+        gaussian_kernel(X, Y, 1.0).numpy(),
+        gaussian_gram_np(X - 1e8, Y - 1e8, 1.0),
+        rtol=1e-12,
+    )
+    V = np.array([[1.0], [0.0]])
+    w = gaussian_gram_np(X - 1e8, Y - 1e8, 1.0)
+    ref = w @ V / w.sum()
+    np.testing.assert_allclose(
+        nadaraya_watson(X, Y, V, bandwidth=1.0).numpy(), ref, rtol=1e-9
+    )
+
+
+@pytest.mark.parametrize("h", [1e-200, 1e-160])
+def test_bandwidth_whose_inverse_square_overflows_is_named(h):
+    q, K, V = np.zeros((1, 2)), np.zeros((2, 2)), np.zeros((2, 1))
+    for call in (
+        lambda: nadaraya_watson(q, K, V, bandwidth=h),
+        lambda: gaussian_kernel(q, K, bandwidth=h),
+        lambda: cme_attention(q, K, V, bandwidth=h, lam=1.0),
+    ):
+        with pytest.raises(ValueError, match="bandwidth"):
+            call()
+
+
+@pytest.mark.parametrize(
+    "bad, name",
+    [
+        (torch.zeros(2, 2, dtype=torch.bool), "q"),
+        (torch.zeros(2, 2, dtype=torch.complex64), "q"),
+        ("abc", "q"),
+        ([[1.0, 2.0], [3.0]], "q"),
+    ],
+)
+def test_wrong_kinds_raise_type_errors_naming_the_argument(bad, name):
+    K, V = np.zeros((3, 2)), np.zeros((3, 1))
+    with pytest.raises(TypeError, match=name):
+        softmax_attention(bad, K, V)
+
+
+def test_non_finite_inputs_are_named_on_the_fused_path():
+    q, K, V = torch.zeros(2, 2), torch.zeros(3, 2), torch.zeros(3, 1)
+    for name, args in {
+        "q": (q.clone().fill_(np.nan), K, V),
+        "K": (q, K.clone().fill_(np.inf), V),
+        "V": (q, K, V.clone().fill_(np.nan)),
+    }.items():
+        with pytest.raises(ValueError, match=f"^{name} must be finite"):
+            softmax_attention(*args)
+        with pytest.raises(ValueError, match=f"^{name} must be finite"):
+            nadaraya_watson(*args, bandwidth=1.0)
