@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha25
 LIBHASH = $(shell cat lib/*.py _config.yml | sha256sum | cut -c1-16)
 
 .PHONY: book test test-run test-lib test-notebooks test-build notebooks figure clean venv \
-        chromium test-browser lint test-mutations test-seeds cache-check
+        chromium test-browser lint test-mutations test-seeds cache-check bench
 
 venv: $(STAMP)
 $(STAMP):
@@ -96,6 +96,11 @@ test-seeds: $(STAMP)
 
 test-mutations: $(STAMP)
 	$(BIN)/python tools/chapter_runs.py mutations $(if $(CHAPTERS),--chapters $(CHAPTERS))
+
+# Timings side by side (chapters cold, make book, make test's phases, attention against
+# torch's fused kernel), written to _build/bench.md for the execution page. ~6 minutes.
+bench: $(STAMP)
+	$(BIN)/python tools/bench.py
 
 clean:
 	rm -rf _build

@@ -1,0 +1,194 @@
+"""``make bench``: how long the book takes, measured side by side in one run.
+
+Prints one Markdown table and writes it to ``_build/bench.md``, where the book's
+execution page shows it (rebuild with ``make book`` after the bench):
+
+1. every chapter's cold execution, one at a time (a fresh kernel, from the MyST
+   source), and their serial total;
+2. a cold ``make book`` (execution cache dropped), and a rebuild after touching one
+   chapter's prose;
+3. each phase of ``make test`` (the prerequisites of ``test:`` in the Makefile), and
+   ``make test``'s total against the serial chapter total;
+4. ``lib.attention.softmax_attention`` and ``nadaraya_watson`` against torch's
+   ``scaled_dot_product_attention`` on the same float32 inputs (B = 64, M = 64,
+   L = 1024, d = 16, one thread; minimum of 40 interleaved runs).
+
+``--root PATH`` measures another checkout of the book with this checkout's
+virtualenv (its ``lib`` first on the path), e.g. the state before a change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parents[1]
+
+ATTENTION = r"""
+import json, time, torch
+import torch.nn.functional as F
+torch.set_num_threads(1)
+from lib.attention import nadaraya_watson, softmax_attention
+g = torch.Generator().manual_seed(0)
+B, M, L, d = 64, 64, 1024, 16
+q, K, V = (torch.randn(B, n, d, generator=g) for n in (M, L, L))
+beta = 0.7
+calls = {
+    "sdpa": lambda: F.scaled_dot_product_attention(q, K, V, scale=beta),
+    "softmax_attention": lambda: softmax_attention(q, K, V, beta),
+    "nadaraya_watson": lambda: nadaraya_watson(q, K, V, 1.2),
+}
+best = dict.fromkeys(calls, float("inf"))
+for _ in range(40):
+    for name, call in calls.items():
+        start = time.perf_counter()
+        call()
+        best[name] = min(best[name], time.perf_counter() - start)
+print(json.dumps(best))
+"""
+
+
+def _env(root: Path, **extra: str) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(root), "OMP_NUM_THREADS": "1", **extra}
+
+
+def _timed(cmd: list[str], root: Path, **env: str) -> tuple[float, bool]:
+    start = time.perf_counter()
+    proc = subprocess.run(
+        cmd,
+        cwd=root,
+        env=_env(root, **env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seconds = time.perf_counter() - start
+    if proc.returncode:
+        print(f"  {' '.join(cmd)} failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
+    return seconds, proc.returncode == 0
+
+
+def _make(root: Path, target: str) -> tuple[float, bool]:
+    # STAMP= : use this virtualenv as it is (no install step in another checkout)
+    return _timed(["make", "STAMP=", f"BIN={sys.prefix}/bin", target], root)
+
+
+def chapter_times(root: Path) -> list[tuple[str, float, bool]]:
+    script = (
+        "import sys, jupytext, nbclient\n"
+        "nb = jupytext.read(sys.argv[1])\n"
+        "nbclient.NotebookClient(nb, timeout=900, kernel_name='python3',"
+        " resources={'metadata': {'path': sys.argv[2]}}).execute()\n"
+    )
+    rows = []
+    with tempfile.TemporaryDirectory() as figures:
+        for md in sorted((root / "book").glob("[0-9][0-9]-*.md")):
+            cmd = [sys.executable, "-c", script, str(md), str(md.parent)]
+            seconds, ok = _timed(cmd, root, BOOK_FIGURES_DIR=figures)
+            rows.append((md.stem, seconds, ok))
+            print(f"  {md.stem}: {seconds:.1f} s{'' if ok else ' (failed)'}")
+    return rows
+
+
+def test_phases(root: Path) -> list[str]:
+    text = (root / "Makefile").read_text(encoding="utf8")
+    match = re.search(r"^test:\s*(.*)$", text, flags=re.MULTILINE)
+    return match.group(1).split() if match else []
+
+
+def attention_ratios(root: Path) -> dict[str, float]:
+    proc = subprocess.run(
+        [sys.executable, "-c", ATTENTION],
+        cwd=root,
+        env=_env(root),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run(root: Path, skip_test: bool) -> list[tuple[str, str, str]]:
+    rows: list[tuple[str, str, str]] = []
+    print("chapters, cold, one at a time:")
+    chapters = chapter_times(root)
+    serial = sum(s for _, s, _ in chapters)
+    for stem, seconds, ok in chapters:
+        rows.append((f"chapter {stem}", f"{seconds:.1f}", "ok" if ok else "FAILED"))
+    rows.append(("chapters, serial total", f"{serial:.1f}", ""))
+
+    print("make book, cold; then after editing one chapter's prose:")
+    shutil.rmtree(root / "_build", ignore_errors=True)
+    seconds, ok = _make(root, "book")
+    rows.append(("make book (cold)", f"{seconds:.1f}", "ok" if ok else "FAILED"))
+    first = sorted((root / "book").glob("[0-9][0-9]-*.md"))[0]
+    text = first.read_text(encoding="utf8")
+    try:
+        first.write_text(text + "\n<!-- bench: a prose edit -->\n", encoding="utf8")
+        seconds, ok = _make(root, "book")
+    finally:
+        first.write_text(text, encoding="utf8")
+    rows.append(
+        ("make book after a prose edit", f"{seconds:.1f}", "ok" if ok else "FAILED")
+    )
+
+    if not skip_test:
+        print("make test, phase by phase:")
+        total = 0.0
+        for phase in test_phases(root):
+            seconds, ok = _make(root, phase)
+            total += seconds
+            status = "ok" if ok else "FAILED"
+            rows.append((f"make test: {phase}", f"{seconds:.1f}", status))
+            print(f"  {phase}: {seconds:.1f} s")
+        rows.append(("make test, total", f"{total:.1f}", ""))
+        ratio = f"{total / serial:.2f}"
+        rows.append(("make test / serial chapters", ratio, "goal ≤ 1.3"))
+
+    print("attention against torch's fused kernel:")
+    best = attention_ratios(root)
+    for name in ("softmax_attention", "nadaraya_watson"):
+        ratio = best[name] / best["sdpa"]
+        note = f"{best[name] * 1e3:.1f} ms vs {best['sdpa'] * 1e3:.1f} ms"
+        rows.append((f"{name} / SDPA", f"{ratio:.2f}", note))
+    return rows
+
+
+def table(rows: list[tuple[str, str, str]], root: Path) -> str:
+    head = (
+        f"Measured by `make bench` on {date.today().isoformat()},"
+        f" {os.cpu_count()} cores, Python {platform.python_version()},"
+        f" checkout `{root.name}`.\n\n"
+        "| measurement | seconds (or ratio) | note |\n|---|---|---|\n"
+    )
+    return head + "".join(f"| {a} | {b} | {c} |\n" for a, b, c in rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=HERE, help="checkout to measure")
+    parser.add_argument("--skip-test", action="store_true", help="skip make test")
+    parser.add_argument("--out", type=Path, default=None, help="where to write it")
+    args = parser.parse_args(argv)
+    root = args.root.resolve()
+    text = table(run(root, args.skip_test), root)
+    print("\n" + text)
+    out = args.out or root / "_build" / "bench.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf8")
+    print(f"written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
