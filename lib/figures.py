@@ -1,13 +1,14 @@
-"""The book's single matplotlib style and the helper that writes every figure to citable files.
+"""The book's one matplotlib style, and the helper that writes citable figure files.
 
-Every chapter calls :func:`use_book_style` once and :func:`save_figure` for each figure.
-Files go to ``_build/figures/<name>.{svg,pdf,png}`` at the repository root (override with the
-environment variable ``BOOK_FIGURES_DIR``), under a stable, human-chosen name.
+Every chapter calls :func:`use_book_style` once and :func:`save_figure` for each
+figure. Files go to ``_build/figures/<name>.{svg,pdf,png}`` at the repository root
+(override with the environment variable ``BOOK_FIGURES_DIR``), under a stable,
+human-chosen name.
 
-During ``jupyter-book build`` the book's extension (``_ext/book_figures.py``) sets
-``BOOK_FIGURES_DIR`` to ``<build>/_build/figures`` (next to that build's execution cache) unless
-it is already set, checks that every figure label ``fig-<name>`` has its three files, and
-copies them to ``<build>/_build/html/figures/`` for the book's Figures page.
+During ``jupyter-book build`` the book's extension (``_ext/``) sets
+``BOOK_FIGURES_DIR`` to ``<build>/_build/figures`` (next to that build's execution
+cache) unless it is already set, checks that every figure label ``fig-<name>`` has its
+three files, and copies them to ``<build>/_build/html/figures/`` for the Figures page.
 ``make figure NAME=<name>`` re-executes the chapter that saves one figure.
 """
 
@@ -49,14 +50,26 @@ BOOK_STYLE = {
             "#7f7f7f",
         ]
     ),
-    "svg.fonttype": "none",  # text stays text in SVG
+    # text as outlines: an SVG renders the same in every browser, whatever its fonts
+    "svg.fonttype": "path",
     "svg.hashsalt": "attention-book",  # deterministic SVG ids
 }
 
 
 def use_book_style() -> None:
-    """Apply the book's matplotlib style (idempotent)."""
+    """Apply the book's matplotlib style (idempotent).
+
+    In a notebook, figures are also displayed as SVG (vector, sharp on any screen;
+    dates dropped so re-running a chapter reproduces them byte for byte).
+    """
     mpl.rcParams.update(BOOK_STYLE)
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:  # pragma: no cover - IPython is a dependency of the book
+        return
+    if get_ipython() is not None:
+        set_matplotlib_formats("svg", metadata={"Date": None})
 
 
 def figures_dir() -> Path:
@@ -67,12 +80,12 @@ def figures_dir() -> Path:
 
 
 def save_figure(fig: plt.Figure, name: str) -> dict[str, Path]:
-    """Write ``fig`` as ``<name>.svg``, ``.pdf`` and ``.png`` and return the paths by format.
+    """Write ``fig`` as ``<name>.svg``, ``.pdf`` and ``.png``; return the paths.
 
     ``name`` is the figure's stable citation name: lower-case words joined by hyphens,
     conventionally the chapter's figure label without its ``fig-`` prefix
-    (e.g. ``"polya-limit-frequency"``). Metadata dates are dropped so the vector files are
-    reproducible byte for byte.
+    (e.g. ``"polya-limit-frequency"``). Metadata dates are dropped so the vector files
+    are reproducible byte for byte.
     """
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(
