@@ -39,6 +39,7 @@ import torch.nn.functional as F
 
 from lib.validation import (
     InputTypeError,
+    check_bool,
     check_positive,
     check_tensor,
 )
@@ -118,10 +119,13 @@ def _finite_output(out: torch.Tensor, named: dict[str, torch.Tensor]) -> bool:
 def attention_weights(scores: torch.Tensor) -> torch.Tensor:
     """Softmax over the last axis, stable for any finite scores (the max is subtracted).
 
+    A score of ``-inf`` masks its position (weight exactly 0), as in causal or
+    masked attention; every row must keep at least one finite score.
+
     Parameters
     ----------
     scores : torch.Tensor
-        Scores ``(..., M, L)``.
+        Scores ``(..., M, L)``, finite or ``-inf``.
 
     Returns
     -------
@@ -131,9 +135,18 @@ def attention_weights(scores: torch.Tensor) -> torch.Tensor:
     Raises
     ------
     ValueError
-        If ``scores`` holds NaN or inf.
+        If ``scores`` holds NaN or ``+inf``, or a row is entirely ``-inf``.
+
+    Examples
+    --------
+    >>> attention_weights(torch.tensor([0.0, float("-inf"), 0.0]))
+    tensor([0.5000, 0.0000, 0.5000])
     """
-    s = check_tensor("scores", scores, min_ndim=1)
+    s = check_tensor("scores", scores, min_ndim=1, finite=False)
+    if bool(torch.isnan(s).any()) or bool((s == torch.inf).any()):
+        raise ValueError("scores must be finite or -inf (a masked position)")
+    if s.shape[-1] == 0 or bool((s == -torch.inf).all(-1).any()):
+        raise ValueError("scores must leave at least one position unmasked per row")
     return torch.softmax(s, dim=-1)
 
 
@@ -187,6 +200,7 @@ def softmax_attention(q, K, V, beta: Tensorish = 1.0, *, return_weights: bool = 
     tensor([[1., 0.],
             [0., 1.]])
     """
+    return_weights = check_bool("return_weights", return_weights)
     q, K, V = _check_qkv(q, K, V)
     b = _beta_tensor(beta, q.dtype)
     scores_shape = (
@@ -310,6 +324,7 @@ def nadaraya_watson(q, K, V, bandwidth: float, *, return_weights: bool = False):
     0.6225
     """
     h = _bandwidth(bandwidth)
+    return_weights = check_bool("return_weights", return_weights)
     q, K, V = _check_qkv(q, K, V)
     centre = K.mean(-2, keepdim=True)
     qc, Kc = q - centre, K - centre

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lib.validation import check_positive, check_real
+from lib.validation import InputTypeError, check_int, check_positive, check_real
 
 __all__ = ["Verdict", "at_least", "at_most", "close", "exact", "round_sig"]
 
@@ -78,18 +78,26 @@ class Verdict:
         return str(self)
 
 
+_REFERENCE_NAME = {
+    "close": "expected",
+    "exact": "expected",
+    "at_most": "bound",
+    "at_least": "bound",
+}
+
+
 def _verdict(claim, measured, reference, kind, tol, se, fpp, digits) -> Verdict:
     if not isinstance(claim, str) or not claim:
-        raise TypeError("claim must be a non-empty string")
+        raise InputTypeError(f"claim must be a non-empty string, got {claim!r}")
     v = Verdict(
         claim,
         check_real("measured", measured),
-        check_real("reference", reference),
+        check_real(_REFERENCE_NAME[kind], reference),
         kind,
         check_positive("tol", tol, allow_zero=True),
         None if se is None else check_positive("se", se, allow_zero=True),
         None if fpp is None else check_real("fpp", fpp, low=0.0, high=1.0),
-        digits,
+        check_int("digits", digits, minimum=1, maximum=17),
     )
     if not v.holds:
         raise AssertionError(str(v))
@@ -156,7 +164,5 @@ def round_sig(x: float, digits: int = 2) -> float:
     0.0123
     """
     x = check_real("x", x, allow_inf=True)
-    digits = int(digits)
-    if digits < 1:
-        raise ValueError(f"digits must be >= 1, got {digits}")
+    digits = check_int("digits", digits, minimum=1, maximum=17)
     return float(f"{x:.{digits}g}")

@@ -41,6 +41,7 @@ __all__ = [
     "InputTypeError",
     "check_array",
     "check_binary",
+    "check_bool",
     "check_choice",
     "check_finite_result",
     "check_int",
@@ -118,7 +119,9 @@ def check_probability(name: str, value, *, open_interval: bool = False):
 
     Scalars come back as ``float``, anything else as a float64 array.
     """
-    if np.ndim(value) == 0 and not isinstance(value, (list, tuple)):
+    if isinstance(value, numbers.Number) or (
+        isinstance(value, (np.ndarray, torch.Tensor)) and value.ndim == 0
+    ):
         return check_real(
             name,
             value,
@@ -149,6 +152,13 @@ def check_int(
     if maximum is not None and v > maximum:
         raise ValueError(f"{name} must be <= {maximum}, got {v}")
     return v
+
+
+def check_bool(name: str, value) -> bool:
+    """Return ``value`` if it is ``True`` or ``False`` (a flag; not 0, 1 or "no")."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise InputTypeError(f"{name} must be True or False, got {_describe(value)}")
+    return bool(value)
 
 
 def check_choice(name: str, value, options: Sequence):
@@ -304,6 +314,7 @@ def check_tensor(
     shape: tuple | None = None,
     dtype: torch.dtype | None = None,
     finite: bool = True,
+    nonempty: bool = True,
 ) -> torch.Tensor:
     """Return ``value`` as a real floating torch tensor (float64 unless it floats).
 
@@ -326,6 +337,8 @@ def check_tensor(
         if dtype is not None:
             t = t.to(dtype)
     _shape_rule(name, tuple(t.shape), ndim, min_ndim, shape)
+    if nonempty and t.numel() == 0:
+        raise ValueError(f"{name} must not be empty")
     if finite and not bool(torch.isfinite(t).all()):
         raise ValueError(f"{name} must be finite (no NaN or inf)")
     return t
