@@ -188,7 +188,7 @@ def test_value_errors():
         softmax_attention(q, K, np.zeros((4, 1)))
     with pytest.raises(ValueError, match="dimension"):
         softmax_attention(np.zeros((2, 3)), K, V)
-    with pytest.raises(ValueError, match="L >= 1"):
+    with pytest.raises(ValueError, match="^K must"):
         softmax_attention(q, np.zeros((0, 2)), np.zeros((0, 1)))
     with pytest.raises(ValueError, match="batch"):
         softmax_attention(np.zeros((2, 2, 2)), np.zeros((3, 3, 2)), np.zeros((3, 3, 1)))
