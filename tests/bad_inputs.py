@@ -1,0 +1,1059 @@
+"""The bad-input table: one valid call per public function, class and method of lib.
+
+The driver (``tools/audit_inputs.py``; the test ``tests/test_bad_inputs.py``) takes each
+row's valid call and, one argument at a time, replaces the value by every input of a
+catalogue chosen from the valid value's kind, then classifies what happened:
+
+- int (``3``), real (``0.5``), array or int array (list or ``np.ndarray``), tensor:
+  clearly bad NaN, +inf, -inf, None, ``"3"``, ``True`` (or a boolean array), a complex
+  number, ``v + 0.5`` for an integer, a 2-element array for a scalar, an empty array,
+  a ragged list, one axis too many (``rank-up``) or too few (``rank-down``);
+  borderline 0, a negative value, 1e300, 1e-300, a length-1 array (``len-1``);
+- flag (``True``/``False``): None, ``"3"``, 2.5; text (``"name"``): None, 3, True and
+  the borderline ``""``; choice (``kinds={"arg": "choice"}``): also ``"bogus"`` and
+  ``""``; rng (a ``np.random.Generator``): None, the int seed 0, ``"3"``.
+
+A clearly bad input must raise a ``ValueError``/``TypeError`` whose message names the
+argument (use ``lib.validation``); a borderline one must not return NaN/inf silently
+nor raise an exception that does not name it.
+
+How to add a row
+----------------
+1. Find your module's section (``# --- lib.<module>``) and append
+   ``Row("lib.<module>.<function>", dict(arg=value, ...))``: the smallest call that
+   succeeds with a finite result (every argument by keyword; each argument you give is
+   broken in turn, so give the optional numeric ones too). For a method write
+   ``Row("lib.<module>.<Class>.<method>", dict(...), init=dict(...))``; ``init`` builds
+   a fresh instance for every call.
+2. A value that lib must compute at run time is ``Ref("lib.<module>.<function>",
+   **kwargs)``; any other object is ``Lazy(factory)`` (no lib imports at the top of
+   this file: the same table audits older checkouts).
+3. Annotate what is legitimate, always with the reason:
+   ``accepts={"t": {"rank-up": "leading axes are batch axes"}}`` (catalogue labels as
+   above; the helpers ``BATCH``, ``ANY_SHAPE``, ``SCALAR_OR_ARRAY`` cover the usual
+   cases), ``skip={"model": "why"}`` for an argument the catalogue cannot describe
+   (a callable, a model, a dtype), ``kinds={"latent": "choice"}``, ``names={"value":
+   ("speed",)}`` when the message names the argument by another word,
+   ``raises=(AssertionError,)`` when an exception type is the documented outcome, and
+   ``extra={"n": [10**10]}`` for further borderline values. A record (a NamedTuple or
+   dataclass without behaviour) gets ``record="why"``: only its valid call is run.
+4. Run ``python tools/audit_inputs.py --only lib.<module> --details``. If your row
+   does not pass yet, add its id to ``NOT_YET_COMPLIANT`` below; once it passes, the
+   strict xfail fails until you remove it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+
+@dataclass
+class Row:
+    """One valid call and what the catalogue should know about its arguments."""
+
+    id: str
+    call: dict
+    init: dict = field(default_factory=dict)
+    accepts: dict = field(default_factory=dict)
+    skip: dict = field(default_factory=dict)
+    kinds: dict = field(default_factory=dict)
+    names: dict = field(default_factory=dict)
+    raises: tuple = ()
+    extra: dict = field(default_factory=dict)
+    record: str = ""
+
+    def __post_init__(self):
+        for arg in (*self.accepts, *self.skip, *self.kinds, *self.names, *self.extra):
+            if arg not in self.call:
+                raise ValueError(f"{self.id}: annotation for unknown argument {arg!r}")
+
+
+@dataclass
+class Ref:
+    """A value computed by lib when the row runs: ``target(**kwargs)``."""
+
+    target: str
+    kwargs: dict
+
+    def __init__(self, target: str, **kwargs):
+        self.target, self.kwargs = target, kwargs
+
+
+@dataclass
+class Lazy:
+    """Any other value built when the row runs."""
+
+    factory: Callable[[], object]
+
+
+def rng():
+    return np.random.default_rng(0)
+
+
+BATCH = {"rank-up": "leading axes are batch axes"}
+BATCHED = {**BATCH, "rank-down": "one item: the valid value has a batch axis"}
+GRID = {"rank-down": "a single value is a grid of one"}
+ANY_SHAPE = {
+    "rank-up": "any shape is allowed",
+    "rank-down": "any shape is allowed (a scalar too)",
+    "empty": "any shape is allowed (an empty one too)",
+}
+SCALAR_OR_ARRAY = {
+    "array-for-scalar": "a number or an array of them (vectorised)",
+    "empty": "an empty array of them gives an empty result",
+}
+OPTIONAL = {"None": "None is the documented default"}
+_SIZE = {
+    "array-for-scalar": "size may be a shape tuple",
+    "empty": "size may be the shape () of a single draw",
+}
+RECORD = "a NamedTuple/dataclass record: fields are not validated, only returned"
+
+# small fixtures shared by the rows
+ANGLES = np.array([0.1, 1.7, 3.2, 4.9])
+T2 = np.array([[0.1, 1.7, 3.2, 4.9], [0.4, 2.2, 3.9, 5.5]])  # (n, L) key angles
+V2 = np.array([[0.5, -0.2, 0.3, 0.9], [-0.4, 0.1, 0.7, 0.2]])  # (n, L) values
+Q = torch.tensor([[0.6, 0.8]], dtype=torch.float64)  # (M, d)
+K = torch.tensor([[1.0, 0.0], [0.0, 1.0], [-0.6, 0.8]], dtype=torch.float64)  # (L, d)
+V = torch.tensor([[1.0], [2.0], [0.5]], dtype=torch.float64)  # (L, d_v)
+T_MANY = np.random.default_rng(0).uniform(0.0, 2 * np.pi, (12, 6))  # for optima
+A_VEC = np.array([1.0, 0.5, 0.0, 0.0, 0.0])  # downstream weights (degree 2)
+
+
+def _figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(1, 1), dpi=20)
+    ax.plot([0, 1], [0, 1])
+    return fig
+
+
+ROWS: list[Row] = []
+
+# --- lib.exchangeability
+ROWS += [
+    Row(
+        "lib.exchangeability.polya_sequence_probability",
+        dict(x=[1, 0, 1], a=1.0, b=2.0),
+        accepts={"x": {**BATCH, "empty": "n = 0 tokens has probability 1"}},
+    ),
+    Row(
+        "lib.exchangeability.beta_mixture_probability",
+        dict(k=2, n=3, a=1.0, b=2.0),
+        accepts={"k": SCALAR_OR_ARRAY, "n": SCALAR_OR_ARRAY},
+    ),
+    Row("lib.exchangeability.polya_count_pmf", dict(n=3, a=1.0, b=2.0)),
+    Row(
+        "lib.exchangeability.sample_polya_urn",
+        dict(n=4, a=1.0, b=1.0, size=2, rng=rng()),
+    ),
+    Row(
+        "lib.exchangeability.kolmogorov_distance_frequency_to_beta",
+        dict(n=5, a=1.0, b=2.0),
+    ),
+    Row("lib.exchangeability.dkw_epsilon", dict(num_samples=100, delta=0.05)),
+    Row(
+        "lib.exchangeability.tv_urn_without_vs_with_replacement",
+        dict(composition=[2, 3], k=2),
+        accepts={"k": SCALAR_OR_ARRAY},
+    ),
+    Row(
+        "lib.exchangeability.tv_sampling_without_vs_with_replacement",
+        dict(n=5, m=2, k=3),
+        accepts={"m": SCALAR_OR_ARRAY, "k": SCALAR_OR_ARRAY},
+    ),
+    Row(
+        "lib.exchangeability.tv_distinct_balls",
+        dict(n=5, k=2),
+        accepts={"k": SCALAR_OR_ARRAY},
+    ),
+    Row(
+        "lib.exchangeability.diaconis_freedman_bound",
+        dict(k=2, n=10, c=2),
+        accepts={"k": SCALAR_OR_ARRAY, "c": {**OPTIONAL}},
+    ),
+]
+
+# --- lib.latent
+_BB = dict(a=1.0, b=2.0)
+_NN = dict(mu0=0.5, tau=1.0, sigma=0.5)
+_BITS = np.array([[1, 0, 1], [0, 0, 1]])
+_TOKENS = np.array([[0.1, 0.2, 0.3], [-0.5, 0.4, 1.0]])
+_SEQ = {**BATCHED, "empty": "L = 0 tokens: the posterior is the prior"}
+ROWS += [
+    Row("lib.latent.BetaBernoulli", dict(a=1.0, b=2.0)),
+    Row(
+        "lib.latent.BetaBernoulli.sufficient_statistic",
+        dict(x=_BITS),
+        init=_BB,
+        accepts={"x": _SEQ},
+    ),
+    Row(
+        "lib.latent.BetaBernoulli.posterior",
+        dict(x=_BITS),
+        init=_BB,
+        accepts={"x": _SEQ},
+    ),
+    Row(
+        "lib.latent.BetaBernoulli.predictive",
+        dict(x=_BITS),
+        init=_BB,
+        accepts={"x": _SEQ},
+    ),
+    Row(
+        "lib.latent.BetaBernoulli.log_marginal",
+        dict(x=_BITS),
+        init=_BB,
+        accepts={"x": _SEQ},
+    ),
+    Row("lib.latent.BetaBernoulli.sample", dict(L=3, size=2, rng=rng()), init=_BB),
+    Row("lib.latent.NormalNormal", dict(mu0=0.5, tau=1.0, sigma=0.5)),
+    Row(
+        "lib.latent.NormalNormal.posterior_variance",
+        dict(L=3),
+        init=_NN,
+        accepts={"L": SCALAR_OR_ARRAY},
+    ),
+    Row(
+        "lib.latent.NormalNormal.posterior",
+        dict(x=_TOKENS),
+        init=_NN,
+        accepts={"x": _SEQ},
+    ),
+    Row(
+        "lib.latent.NormalNormal.predictive",
+        dict(x=_TOKENS),
+        init=_NN,
+        accepts={"x": _SEQ},
+    ),
+    Row(
+        "lib.latent.NormalNormal.bayes_risk",
+        dict(L=3, sigma_y=0.5),
+        init=_NN,
+        accepts={"L": SCALAR_OR_ARRAY},
+    ),
+    Row("lib.latent.NormalNormal.sample", dict(L=3, size=2, rng=rng()), init=_NN),
+    Row("lib.latent.normal_median_variance", dict(L=3)),
+]
+
+# --- lib.attention
+_QKV = {"q": BATCH, "K": BATCH, "V": BATCH}
+ROWS += [
+    Row(
+        "lib.attention.attention_weights",
+        dict(scores=torch.tensor([[0.1, 2.0, -1.0], [0.0, 0.5, 0.3]])),
+        accepts={"scores": {**BATCHED, "-inf": "a -inf score is a masked key"}},
+    ),
+    Row(
+        "lib.attention.softmax_attention",
+        dict(q=Q, K=K, V=V, beta=1.5, return_weights=False),
+        accepts=_QKV,
+    ),
+    Row(
+        "lib.attention.gaussian_kernel",
+        dict(X=K, Y=Q, bandwidth=0.7),
+        accepts={"X": BATCH, "Y": BATCH},
+    ),
+    Row(
+        "lib.attention.nadaraya_watson",
+        dict(q=Q, K=K, V=V, bandwidth=0.7, return_weights=False),
+        accepts=_QKV,
+    ),
+    Row(
+        "lib.attention.cme_attention",
+        dict(q=Q, K=K, V=V, bandwidth=0.7, lam=0.1),
+        accepts=_QKV,
+    ),
+]
+
+# --- lib.posterior
+_ETA = np.array([[0.1], [-0.2]])
+_APART = np.array([0.5, 0.3])
+_PRIOR = np.array([0.4, 0.6])
+ROWS += [
+    Row(
+        "lib.posterior.posterior_query",
+        dict(suff_stat=np.array([[2.0], [1.0]]), L=3),
+        accepts={"suff_stat": BATCHED, "L": SCALAR_OR_ARRAY},
+    ),
+    Row(
+        "lib.posterior.posterior_keys",
+        dict(eta=_ETA, log_partition=_APART, prior=_PRIOR),
+    ),
+    Row(
+        "lib.posterior.atom_posterior",
+        dict(
+            suff_stat=np.array([2.0]), L=3, eta=_ETA, log_partition=_APART, prior=_PRIOR
+        ),
+        accepts={"suff_stat": BATCH, "L": SCALAR_OR_ARRAY},
+    ),
+    Row(
+        "lib.posterior.atom_posterior_mean",
+        dict(
+            suff_stat=np.array([2.0]),
+            L=3,
+            eta=_ETA,
+            log_partition=_APART,
+            prior=_PRIOR,
+            values=np.array([[1.0], [2.0]]),
+        ),
+        accepts={"suff_stat": BATCH, "L": SCALAR_OR_ARRAY},
+    ),
+    Row("lib.posterior.bernoulli_natural", dict(p=np.array([0.3, 0.6]))),
+    Row(
+        "lib.posterior.gaussian_natural",
+        dict(mu=np.array([0.0, 1.0]), sigma=0.5),
+        accepts={"mu": {"rank-down": "a single atom"}},
+    ),
+    Row(
+        "lib.posterior.categorical_natural",
+        dict(probs=np.array([[0.2, 0.8], [0.5, 0.5]])),
+    ),
+]
+
+# --- lib.circle
+_TERMS = Ref(
+    "lib.circle.attention_error_terms",
+    beta=2.0,
+    t_q=0.3,
+    tau=1.0,
+    sigma=0.5,
+    degree=2,
+    n_grid=64,
+)
+_HEADS = np.array([0.0, 2.0, 4.0])
+ROWS += [
+    Row(
+        "lib.circle.fourier_features",
+        dict(t=ANGLES, degree=2),
+        accepts={"t": ANY_SHAPE},
+    ),
+    Row("lib.circle.unit_circle", dict(t=ANGLES), accepts={"t": ANY_SHAPE}),
+    Row(
+        "lib.circle.bessel_ratio",
+        dict(n=np.array([0, 1, 2]), beta=1.5),
+        accepts={
+            "n": {**ANY_SHAPE, "non-integer": "I_ν is defined for real orders ν"},
+            "beta": SCALAR_OR_ARRAY,
+        },
+    ),
+    Row(
+        "lib.circle.smoothing_factors",
+        dict(beta=1.5, degree=2),
+        accepts={"beta": SCALAR_OR_ARRAY},
+    ),
+    Row(
+        "lib.circle.CircleSample",
+        dict(z=np.zeros(5), t=ANGLES, K=np.zeros((4, 2)), v=np.zeros(4)),
+        record=RECORD,
+    ),
+    Row(
+        "lib.circle.sample_circle_model",
+        dict(
+            size=2,
+            L=3,
+            rng=rng(),
+            tau=1.0,
+            sigma=0.5,
+            degree=2,
+            latent="gaussian",
+            noise="gaussian",
+        ),
+        kinds={"latent": "choice", "noise": "choice"},
+        accepts={"size": _SIZE},
+    ),
+    Row(
+        "lib.circle.linear_gaussian_posterior",
+        dict(t=T2, v=V2, tau=1.0, sigma=0.5, degree=2),
+        accepts={"t": BATCHED, "v": BATCHED},
+    ),
+    Row(
+        "lib.circle.AttentionErrorTerms",
+        dict(bias2=0.1, s2=0.2, c2=0.3, posterior=-0.1, cross=0.0),
+        record=RECORD,
+    ),
+    Row(
+        "lib.circle.attention_error_terms",
+        dict(beta=2.0, t_q=0.3, tau=1.0, sigma=0.5, degree=2, n_grid=64),
+    ),
+    Row(
+        "lib.circle.predicted_attention_mse",
+        dict(L=np.array([10, 20]), terms=_TERMS, target="smoothed"),
+        accepts={"L": ANY_SHAPE},
+        kinds={"target": "choice"},
+        skip={"terms": "a record returned by attention_error_terms"},
+    ),
+    Row("lib.circle.readout_matrix", dict(t_heads=_HEADS, beta=1.5, degree=2)),
+    Row(
+        "lib.circle.multihead_error_covariance",
+        dict(
+            t_heads=_HEADS,
+            beta=1.5,
+            tau=1.0,
+            sigma=0.5,
+            degree=1,
+            n_grid=32,
+            z=np.array([0.3, -0.2, 0.5]),
+        ),
+        accepts={"z": {**BATCH, **OPTIONAL}},
+    ),
+    Row(
+        "lib.circle.multihead_error_terms",
+        dict(t_heads=_HEADS, beta=1.5, tau=1.0, sigma=0.5, degree=1, n_grid=32),
+    ),
+]
+
+# --- lib.learning
+_RISKS = np.array([[0.3, 0.1, 0.2], [0.25, 0.2, 0.4]])
+_LOSSES = np.array([[0.3, 0.1, 0.2], [0.2, 0.4, 0.1], [0.5, 0.3, 0.3], [0.1, 0.2, 0.6]])
+_KS = np.stack([K.numpy(), K.numpy()[::-1]])  # (n, L, d)
+_BOUND = dict(delta=0.05, loss_bound=1.0, lipschitz=2.0, param_range=5.0)
+ROWS += [
+    Row(
+        "lib.learning.uniform_convergence_bound",
+        dict(N=100, **_BOUND, eps=0.1),
+        accepts={"N": SCALAR_OR_ARRAY},
+    ),
+    Row("lib.learning.net_size", dict(param_range=5.0, eps=0.1)),
+    Row(
+        "lib.learning.squared_loss_constants",
+        dict(value_bound=1.0, label_bound=1.0, query_norm=1.0, key_norm=1.0),
+    ),
+    Row(
+        "lib.learning.grid_erm",
+        dict(risks=_RISKS, axis=-1),
+        accepts={"risks": BATCHED},
+    ),
+    Row(
+        "lib.learning.block_empirical_risks",
+        dict(losses=_LOSSES, N=2),
+        accepts={"losses": BATCH},
+    ),
+    Row(
+        "lib.learning.attention_loss_matrix",
+        dict(
+            q=np.array([0.6, 0.8]),
+            K=_KS,
+            V=np.array([[1.0, 2.0, 0.5], [0.0, 1.0, 1.0]]),
+            y=np.array([1.0, 0.5]),
+            betas=np.array([0.0, 1.0, 2.0]),
+            chunk_elements=1000,
+        ),
+        accepts={"betas": GRID},
+    ),
+    Row(
+        "lib.learning.linear_model_risk_matrix",
+        dict(
+            q=np.array([0.6, 0.8]),
+            K=_KS,
+            Phi=np.ones((2, 3, 3)) * np.array([1.0, 0.5, -0.5]),
+            target=np.array([1.0, 0.0, 0.0]),
+            betas=np.array([0.0, 1.0, 2.0]),
+            latent_var=1.0,
+            noise_var=0.25,
+            label_noise_var=0.1,
+            chunk_elements=1000,
+        ),
+        accepts={"betas": GRID},
+    ),
+    Row(
+        "lib.learning.sup_gap",
+        dict(emp_risks=_RISKS, pop_risk=np.array([0.2, 0.15, 0.3])),
+        accepts={"emp_risks": BATCHED, "pop_risk": BATCH},
+    ),
+    Row(
+        "lib.learning.excess_risk",
+        dict(emp_risks=_RISKS, pop_risk=np.array([0.2, 0.15, 0.3])),
+        accepts={"emp_risks": BATCHED, "pop_risk": BATCH},
+    ),
+    Row(
+        "lib.learning.empirical_rademacher",
+        dict(losses=_LOSSES, n_signs=8, rng=rng()),
+        accepts={"losses": BATCH},
+    ),
+    Row(
+        "lib.learning.beta_derivative_autograd",
+        dict(q=Q, K=K, V=V, betas=np.array([0.5, 1.0])),
+        accepts={**_QKV, "betas": GRID},
+    ),
+    Row(
+        "lib.learning.beta_derivative_covariance",
+        dict(q=Q, K=K, V=V, betas=np.array([0.5, 1.0])),
+        accepts={**_QKV, "betas": GRID},
+    ),
+    Row(
+        "lib.learning.bootstrap_loglog_slope",
+        dict(
+            x=np.array([1.0, 2.0, 4.0]),
+            samples=np.array([[1.0, 0.6, 0.3], [0.8, 0.5, 0.2], [1.2, 0.4, 0.3]]),
+            n_boot=10,
+            rng=rng(),
+        ),
+    ),
+    Row(
+        "lib.learning.tightest_uniform_convergence_bound",
+        dict(N=100, **_BOUND, eps_grid=np.array([0.05, 0.1, 0.2])),
+        accepts={"N": SCALAR_OR_ARRAY},
+    ),
+]
+
+# --- lib.pretraining
+_VARS = dict(var_z=1.0, var_eps=0.25)
+_HEADS2 = np.array([0.0, 2.0])
+_BETAS = np.array([0.5, 1.0, 2.0])
+ROWS += [
+    Row(
+        "lib.pretraining.sample_key_angles",
+        dict(size=2, L=3, rng=rng(), concentration=1.0, center=0.5),
+        accepts={"size": _SIZE},
+    ),
+    Row(
+        "lib.pretraining.sample_pretraining_sequences",
+        dict(size=2, L=3, rng=rng(), concentration=1.0, center=0.5, degree=2, tau=1.0),
+        accepts={"size": _SIZE},
+    ),
+    Row("lib.pretraining.mask_blocks", dict(L=4, n_mask=1)),
+    Row(
+        "lib.pretraining.masked_attention_weights",
+        dict(t=T2, beta=_BETAS, n_mask=1),
+        accepts={
+            "t": BATCHED,
+            "beta": GRID,
+        },
+    ),
+    Row(
+        "lib.pretraining.masked_predictions",
+        dict(t=T2, v=V2, beta=_BETAS, n_mask=1),
+        accepts={
+            "t": BATCHED,
+            "v": BATCHED,
+            "beta": GRID,
+        },
+    ),
+    Row(
+        "lib.pretraining.masked_loss",
+        dict(t=T2, v=V2, beta=_BETAS, n_mask=1, chunk=512),
+        accepts={"beta": GRID},
+    ),
+    Row(
+        "lib.pretraining.masked_risk_given_keys",
+        dict(t=T2, beta=_BETAS, **_VARS, degree=2, n_mask=1),
+        accepts={
+            "t": BATCHED,
+            "beta": GRID,
+        },
+    ),
+    Row(
+        "lib.pretraining.masked_bayes_risk_given_keys",
+        dict(t=T2, **_VARS, degree=2, n_mask=1),
+        accepts={"t": BATCHED},
+    ),
+    Row(
+        "lib.pretraining.representation",
+        dict(t=T2, v=V2, beta=_BETAS, query_angles=_HEADS2),
+        accepts={
+            "t": BATCHED,
+            "v": BATCHED,
+            "beta": GRID,
+            "query_angles": {"rank-down": "a single head"},
+        },
+    ),
+    Row(
+        "lib.pretraining.downstream_moments_given_keys",
+        dict(t=T2, beta=_BETAS, query_angles=_HEADS2, a=A_VEC, **_VARS, degree=2),
+        accepts={
+            "t": BATCHED,
+            "beta": GRID,
+            "query_angles": {"rank-down": "a single head"},
+        },
+    ),
+    Row(
+        "lib.pretraining.DownstreamFit",
+        dict(risk=np.zeros(2), head=np.zeros((2, 2))),
+        record=RECORD,
+    ),
+    Row(
+        "lib.pretraining.downstream_risk",
+        dict(
+            A=np.array([[[1.0, 0.2], [0.2, 1.0]]]),
+            b=np.array([[0.5, 0.3]]),
+            ey2=1.0,
+            ridge=0.1,
+        ),
+        accepts={"A": BATCH, "b": BATCH},
+    ),
+    Row(
+        "lib.pretraining.downstream_per_sequence",
+        dict(
+            A_seq=np.array([[[[1.0, 0.2], [0.2, 1.0]], [[0.9, 0.1], [0.1, 1.1]]]]),
+            b_seq=np.array([[[0.5, 0.3], [0.4, 0.2]]]),
+            head=np.array([[0.4, 0.2]]),
+            ey2=1.0,
+            ridge=0.1,
+        ),
+    ),
+    Row(
+        "lib.pretraining.RiskCurves",
+        dict(
+            r_pre=np.zeros(2),
+            r_down=np.zeros(2),
+            pre_seq=np.zeros((2, 3)),
+            down_seq=np.zeros((2, 3)),
+            head=np.zeros((2, 2)),
+        ),
+        record=RECORD,
+    ),
+    Row(
+        "lib.pretraining.risk_curves",
+        dict(
+            t=T2,
+            beta=_BETAS,
+            query_angles=_HEADS2,
+            a=A_VEC,
+            **_VARS,
+            var_y=0.1,
+            ridge=0.01,
+            degree=2,
+            n_mask=1,
+            chunk=1000,
+        ),
+        accepts={
+            "beta": GRID,
+            "query_angles": {"rank-down": "a single head"},
+        },
+    ),
+    Row(
+        "lib.pretraining.pretraining_optimum",
+        dict(
+            t=T_MANY,
+            beta_init=3.5,
+            **_VARS,
+            degree=2,
+            n_mask=1,
+            h=0.01,
+            tol=1e-4,
+            max_steps=8,
+        ),
+        accepts={"t": BATCHED},
+    ),
+    Row(
+        "lib.pretraining.LocalTransferMC",
+        dict(
+            theta0=1.0,
+            theta0_se=0.1,
+            slope_down=0.0,
+            slope_down_se=0.1,
+            curv_pre=1.0,
+            curv_pre_se=0.1,
+            curv_down=1.0,
+            third_pre=0.0,
+            kappa_local=1.0,
+            kappa_sqrt_local=0.0,
+            kappa_sqrt_local_se=0.1,
+        ),
+        record=RECORD,
+    ),
+    Row(
+        "lib.pretraining.local_transfer_mc",
+        dict(
+            t=T_MANY,
+            theta0=3.0,
+            query_angles=_HEADS2,
+            a=A_VEC,
+            **_VARS,
+            var_y=0.1,
+            ridge=0.01,
+            degree=2,
+            n_mask=1,
+            h=0.01,
+        ),
+        accepts={"query_angles": {"rank-down": "a single head"}},
+    ),
+    Row(
+        "lib.pretraining.TransferConstants",
+        dict(
+            index0=np.zeros(1, dtype=int),
+            kappa=np.ones(1),
+            kappa_sqrt=np.ones(1),
+            kappa_sqrt_plus=np.ones(1),
+            misalignment=np.zeros(1),
+        ),
+        record=RECORD,
+    ),
+    Row(
+        "lib.pretraining.transfer_constants",
+        dict(r_pre=np.array([0.5, 0.3, 0.4]), r_down=np.array([0.6, 0.5, 0.7])),
+        accepts={"r_pre": BATCH, "r_down": BATCH},
+    ),
+    Row(
+        "lib.pretraining.LocalTransfer",
+        dict(
+            theta0=1.0,
+            slope_down=0.0,
+            curv_pre=1.0,
+            curv_down=1.0,
+            kappa_local=1.0,
+            kappa_sqrt_local=0.0,
+        ),
+        record=RECORD,
+    ),
+    Row(
+        "lib.pretraining.local_transfer_constants",
+        dict(
+            grid=np.array([0.0, 1.0, 2.0, 3.0, 4.0]),
+            r_pre=np.array([4.1, 1.0, 0.1, 1.2, 3.9]),
+            r_down=np.array([3.0, 1.5, 0.5, 0.8, 2.0]),
+            window=2,
+        ),
+    ),
+]
+
+# --- lib.montecarlo
+ROWS += [
+    Row(
+        "lib.montecarlo.mean_se",
+        dict(samples=np.array([[1.0, 2.0, 4.0], [0.5, 0.1, 0.2]]), axis=-1),
+        accepts={"samples": {**BATCH, "rank-down": "one sample"}},
+    ),
+    Row(
+        "lib.montecarlo.loglog_slope",
+        dict(
+            x=np.array([1.0, 2.0, 4.0]),
+            y=np.array([1.0, 0.52, 0.26]),
+            se=np.array([0.01, 0.01, 0.01]),
+            weighted=True,
+        ),
+        accepts={"se": OPTIONAL},
+    ),
+]
+
+# --- lib.validation
+_NO_LOW = {**OPTIONAL, "-inf": "-inf is no lower bound"}
+_NO_HIGH = {**OPTIONAL, "+inf": "+inf is no upper bound"}
+_LABEL = {"name": "the caller's label for its own argument, used in messages only"}
+ROWS += [
+    Row("lib.validation.AccuracyWarning", dict(), record="a warning class"),
+    Row("lib.validation.InputTypeError", dict(), record="an exception class"),
+    Row(
+        "lib.validation.check_real",
+        dict(name="speed", value=1.5, low=0.0, high=2.0, allow_inf=False),
+        skip=_LABEL,
+        names={"value": ("speed",), "low": ("speed",), "high": ("speed",)},
+        accepts={"low": _NO_LOW, "high": _NO_HIGH},
+    ),
+    Row(
+        "lib.validation.check_positive",
+        dict(name="speed", value=2.0, allow_zero=False, allow_inf=False),
+        skip=_LABEL,
+        names={"value": ("speed",)},
+    ),
+    Row(
+        "lib.validation.check_probability",
+        dict(name="p", value=0.3, open_interval=False),
+        skip=_LABEL,
+        names={"value": ("p",)},
+        accepts={"value": SCALAR_OR_ARRAY},
+    ),
+    Row(
+        "lib.validation.check_int",
+        dict(name="n", value=3, minimum=0, maximum=10),
+        skip=_LABEL,
+        names={"value": ("n",), "minimum": ("n",), "maximum": ("n",)},
+        accepts={"minimum": _NO_LOW, "maximum": _NO_HIGH},
+    ),
+    Row(
+        "lib.validation.check_choice",
+        dict(name="kind", value="a", options=("a", "b")),
+        skip={**_LABEL, "options": "the caller's tuple of allowed values"},
+        kinds={"value": "choice"},
+        names={"value": ("kind",)},
+    ),
+    Row(
+        "lib.validation.check_rng",
+        dict(name="rng", rng=rng()),
+        skip=_LABEL,
+    ),
+    Row(
+        "lib.validation.check_array",
+        dict(name="x", value=np.array([[0.0, 1.0]]), ndim=2, low=0.0, high=1.0),
+        skip=_LABEL,
+        names={"value": ("x",), "ndim": ("x",), "low": ("x",), "high": ("x",)},
+        accepts={"ndim": OPTIONAL, "low": _NO_LOW, "high": _NO_HIGH},
+    ),
+    Row(
+        "lib.validation.check_int_array",
+        dict(name="k", value=np.array([1, 2]), ndim=1, minimum=0, maximum=5),
+        skip=_LABEL,
+        names={"value": ("k",), "ndim": ("k",), "minimum": ("k",), "maximum": ("k",)},
+        accepts={"ndim": OPTIONAL, "minimum": _NO_LOW, "maximum": _NO_HIGH},
+    ),
+    Row(
+        "lib.validation.check_binary",
+        dict(name="x", value=np.array([0, 1, 1])),
+        skip=_LABEL,
+        names={"value": ("x",)},
+        accepts={"value": ANY_SHAPE},
+    ),
+    Row(
+        "lib.validation.check_tensor",
+        dict(name="q", value=Q, ndim=2),
+        skip=_LABEL,
+        names={"value": ("q",), "ndim": ("q",)},
+        accepts={"ndim": OPTIONAL},
+    ),
+    Row(
+        "lib.validation.check_finite_result",
+        dict(name="risk", value=np.array([0.5, 1.0])),
+        skip=_LABEL,
+        names={"value": ("risk",)},
+        raises=(FloatingPointError,),
+        accepts={
+            "value": {
+                **ANY_SHAPE,
+                "bool": "any finite result passes, booleans too",
+                "complex": "a finite complex result is finite",
+            }
+        },
+    ),
+]
+
+# --- lib.checks
+_VERDICT = dict(se=0.01, fpp=1e-3, digits=3)
+_CLAIM = (AssertionError,)  # a claim that fails raises AssertionError: the purpose
+ROWS += [
+    Row(
+        "lib.checks.Verdict",
+        dict(claim="slope", measured=-0.51, reference=-0.5, kind="close", tol=0.05),
+        record="a dataclass built and validated by close/at_most/at_least/exact",
+    ),
+    Row(
+        "lib.checks.at_least",
+        dict(claim="power", measured=0.9, bound=0.8, tol=0.0, **_VERDICT),
+        raises=_CLAIM,
+        accepts={"se": OPTIONAL, "fpp": OPTIONAL},
+    ),
+    Row(
+        "lib.checks.at_most",
+        dict(claim="sup-gap", measured=0.1, bound=0.2, tol=0.0, **_VERDICT),
+        raises=_CLAIM,
+        accepts={"se": OPTIONAL, "fpp": OPTIONAL},
+    ),
+    Row(
+        "lib.checks.close",
+        dict(claim="slope", measured=-0.51, expected=-0.5, tol=0.05, **_VERDICT),
+        raises=_CLAIM,
+        accepts={"se": OPTIONAL, "fpp": OPTIONAL},
+    ),
+    Row(
+        "lib.checks.exact",
+        dict(claim="sympy", measured=0.5, expected=0.5, tol=1e-12, digits=3),
+        raises=_CLAIM,
+    ),
+    Row(
+        "lib.checks.round_sig",
+        dict(x=0.012345, digits=3),
+        accepts={"x": {"+inf": "inf rounds to inf", "-inf": "-inf rounds to -inf"}},
+    ),
+]
+
+# --- lib.seeding
+ROWS += [
+    Row("lib.seeding.seed_offset", dict()),
+    Row("lib.seeding.book_seed", dict(base=7, offset=1), accepts={"offset": OPTIONAL}),
+    Row("lib.seeding.rng", dict(base=7)),
+    Row("lib.seeding.torch_generator", dict(base=7)),
+]
+
+# --- lib.figures
+ROWS += [
+    Row("lib.figures.use_book_style", dict()),
+    Row("lib.figures.figures_dir", dict()),
+    Row(
+        "lib.figures.save_figure",
+        dict(fig=Lazy(_figure), name="audit-figure"),
+        skip={"fig": "a matplotlib Figure (an object, not a number)"},
+    ),
+]
+
+# --- lib.progress
+ROWS += [
+    Row(
+        "lib.progress.progress",
+        dict(iterable=[1, 2, 3], desc="sweep"),
+        skip={"iterable": "any iterable; its items are not inspected"},
+    ),
+]
+
+# --- lib.transformer
+_TINY = dict(d_model=4, n_layers=1)
+_MODEL = Ref("lib.transformer.make_model", vocab_size=2, max_len=4, seed=0, **_TINY)
+_TOKS = np.array([[0, 1, 1], [1, 0, 0]])
+ROWS += [
+    Row(
+        "lib.transformer.CausalTransformer",
+        dict(
+            vocab_size=2,
+            max_len=4,
+            d_model=4,
+            n_layers=1,
+            n_heads=1,
+            mlp=True,
+            positional="learned",
+        ),
+        kinds={"positional": "choice"},
+    ),
+    Row(
+        "lib.transformer.CausalTransformer.forward",
+        dict(x=_TOKS),
+        init=dict(vocab_size=2, max_len=4, **_TINY),
+    ),
+    Row(
+        "lib.transformer.CausalTransformer.attention_maps",
+        dict(x=_TOKS),
+        init=dict(vocab_size=2, max_len=4, **_TINY),
+    ),
+    Row(
+        "lib.transformer.TrainingLog",
+        dict(steps=[1], train_loss=[0.5], evaluations=[None]),
+        record=RECORD,
+    ),
+    Row(
+        "lib.transformer.make_model",
+        dict(vocab_size=2, max_len=4, seed=0, d_model=4, n_layers=1),
+    ),
+    Row(
+        "lib.transformer.next_token_probs",
+        dict(model=_MODEL, x=_TOKS),
+        skip={"model": "a CausalTransformer (an object, not a number)"},
+    ),
+    Row(
+        "lib.transformer.train_next_token",
+        dict(
+            model=_MODEL,
+            sample=lambda g, n: g.integers(0, 2, (n, 4)),
+            steps=1,
+            batch_size=2,
+            lr=0.01,
+            seed=0,
+            eval_every=1,
+            evaluate=lambda m: 0.0,
+            warmup=1,
+        ),
+        skip={
+            "model": "a CausalTransformer (an object, not a number)",
+            "sample": "a callable",
+            "evaluate": "a callable",
+        },
+        accepts={"eval_every": OPTIONAL},
+    ),
+]
+
+# Rows whose function does not yet handle its bad inputs as the rules say: their test
+# is an expected failure (strict). Fix the function, then delete its line here.
+NOT_YET_COMPLIANT: set[str] = {
+    # lib.exchangeability
+    "lib.exchangeability.polya_sequence_probability",
+    "lib.exchangeability.beta_mixture_probability",
+    "lib.exchangeability.polya_count_pmf",
+    "lib.exchangeability.kolmogorov_distance_frequency_to_beta",
+    "lib.exchangeability.dkw_epsilon",
+    "lib.exchangeability.tv_urn_without_vs_with_replacement",
+    "lib.exchangeability.tv_sampling_without_vs_with_replacement",
+    "lib.exchangeability.tv_distinct_balls",
+    "lib.exchangeability.diaconis_freedman_bound",
+    # lib.latent
+    "lib.latent.BetaBernoulli.sufficient_statistic",
+    "lib.latent.BetaBernoulli.posterior",
+    "lib.latent.BetaBernoulli.predictive",
+    "lib.latent.BetaBernoulli.log_marginal",
+    "lib.latent.NormalNormal.posterior_variance",
+    "lib.latent.NormalNormal.posterior",
+    "lib.latent.NormalNormal.predictive",
+    "lib.latent.NormalNormal.bayes_risk",
+    # lib.attention
+    "lib.attention.attention_weights",
+    "lib.attention.softmax_attention",
+    "lib.attention.gaussian_kernel",
+    "lib.attention.nadaraya_watson",
+    "lib.attention.cme_attention",
+    # lib.posterior
+    "lib.posterior.posterior_query",
+    "lib.posterior.posterior_keys",
+    "lib.posterior.atom_posterior",
+    "lib.posterior.atom_posterior_mean",
+    "lib.posterior.bernoulli_natural",
+    "lib.posterior.gaussian_natural",
+    "lib.posterior.categorical_natural",
+    # lib.circle
+    "lib.circle.fourier_features",
+    "lib.circle.unit_circle",
+    "lib.circle.bessel_ratio",
+    "lib.circle.smoothing_factors",
+    "lib.circle.sample_circle_model",
+    "lib.circle.linear_gaussian_posterior",
+    "lib.circle.attention_error_terms",
+    "lib.circle.predicted_attention_mse",
+    "lib.circle.readout_matrix",
+    "lib.circle.multihead_error_covariance",
+    "lib.circle.multihead_error_terms",
+    # lib.learning
+    "lib.learning.uniform_convergence_bound",
+    "lib.learning.squared_loss_constants",
+    "lib.learning.grid_erm",
+    "lib.learning.block_empirical_risks",
+    "lib.learning.attention_loss_matrix",
+    "lib.learning.linear_model_risk_matrix",
+    "lib.learning.sup_gap",
+    "lib.learning.excess_risk",
+    "lib.learning.empirical_rademacher",
+    "lib.learning.beta_derivative_autograd",
+    "lib.learning.beta_derivative_covariance",
+    "lib.learning.bootstrap_loglog_slope",
+    "lib.learning.tightest_uniform_convergence_bound",
+    # lib.pretraining
+    "lib.pretraining.sample_key_angles",
+    "lib.pretraining.sample_pretraining_sequences",
+    "lib.pretraining.masked_attention_weights",
+    "lib.pretraining.masked_predictions",
+    "lib.pretraining.masked_loss",
+    "lib.pretraining.masked_risk_given_keys",
+    "lib.pretraining.masked_bayes_risk_given_keys",
+    "lib.pretraining.representation",
+    "lib.pretraining.downstream_moments_given_keys",
+    "lib.pretraining.downstream_risk",
+    "lib.pretraining.downstream_per_sequence",
+    "lib.pretraining.risk_curves",
+    "lib.pretraining.pretraining_optimum",
+    "lib.pretraining.local_transfer_mc",
+    "lib.pretraining.transfer_constants",
+    "lib.pretraining.local_transfer_constants",
+    # lib.montecarlo
+    "lib.montecarlo.mean_se",
+    "lib.montecarlo.loglog_slope",
+    # lib.validation
+    "lib.validation.check_real",
+    "lib.validation.check_positive",
+    "lib.validation.check_probability",
+    "lib.validation.check_int",
+    "lib.validation.check_array",
+    "lib.validation.check_int_array",
+    "lib.validation.check_tensor",
+    "lib.validation.check_finite_result",
+    # lib.checks
+    "lib.checks.at_least",
+    "lib.checks.at_most",
+    "lib.checks.close",
+    "lib.checks.exact",
+    "lib.checks.round_sig",
+    # lib.progress
+    "lib.progress.progress",
+    # lib.transformer
+    "lib.transformer.train_next_token",
+}
