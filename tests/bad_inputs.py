@@ -29,17 +29,22 @@ How to add a row
    **kwargs)``; any other object is ``Lazy(factory)`` (no lib imports at the top of
    this file: the same table audits older checkouts).
 3. Annotate what is legitimate, always with the reason:
-   ``accepts={"t": {"rank-up": "leading axes are batch axes"}}`` (catalogue labels as
-   above; the helpers ``BATCH``, ``ANY_SHAPE``, ``SCALAR_OR_ARRAY`` cover the usual
-   cases), ``skip={"model": "why"}`` for an argument the catalogue cannot describe
-   (a callable, a model, a dtype), ``kinds={"latent": "choice"}``, ``names={"value":
-   ("speed",)}`` when the message names the argument by another word,
-   ``raises=(AssertionError,)`` when an exception type is the documented outcome, and
-   ``extra={"n": [10**10]}`` for further borderline values. A record (a NamedTuple or
-   dataclass without behaviour) gets ``record="why"``: only its valid call is run.
-4. Run ``python tools/audit_inputs.py --only lib.<module> --details``. If your row
-   does not pass yet, add its id to ``NOT_YET_COMPLIANT`` below; once it passes, the
-   strict xfail fails until you remove it.
+   ``accepts={"t": {"rank-up": "leading axes are batch axes"}}`` (the labels: nan,
+   +inf, -inf, None, str, bool, complex, non-integer, array-for-scalar, empty, ragged,
+   rank-up, rank-down, non-bool, number, bogus-choice, empty-str, int-seed; the
+   helpers ``BATCH``, ``BATCHED``, ``GRID``, ``ANY_SHAPE``, ``SCALAR_OR_ARRAY``,
+   ``OPTIONAL`` cover the usual cases); ``skip={"model": "why"}`` for an argument
+   the catalogue cannot describe (a callable, a model, a dtype);
+   ``kinds={"latent": "choice"}``; ``names={"value": ("speed",)}`` when the message
+   names the argument by another word; ``raises=(AssertionError,)`` when an
+   exception type is the documented outcome; ``extra={"n": [10**10]}`` for further
+   borderline values. A record (a NamedTuple or dataclass without behaviour) gets
+   ``record="why"``: only its valid call is run.
+4. Run ``python tools/audit_inputs.py --only lib.<module> --details`` (every input
+   the test rejects, with the message it got) and ``pytest tests/test_bad_inputs.py
+   -k <module>``. A row that does not pass yet goes into ``NOT_YET_COMPLIANT`` at the
+   end of this file (``--noncompliant`` prints the set); once its function passes,
+   the strict xfail fails until you delete its line.
 """
 
 from __future__ import annotations
@@ -125,13 +130,10 @@ A_VEC = np.array([1.0, 0.5, 0.0, 0.0, 0.0])  # downstream weights (degree 2)
 
 
 def _figure():
-    import matplotlib
+    from matplotlib.figure import Figure  # no pyplot: no backend, no global state
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(1, 1), dpi=20)
-    ax.plot([0, 1], [0, 1])
+    fig = Figure(figsize=(1, 1), dpi=20)
+    fig.add_subplot().plot([0, 1], [0, 1])
     return fig
 
 

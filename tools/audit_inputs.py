@@ -639,16 +639,17 @@ def quiet_fds():
 
 @contextlib.contextmanager
 def sandbox():
-    """Figures go to a temporary folder, matplotlib draws off screen, torch uses one
-    thread (tiny models on a shared machine: 10-40 times faster)."""
+    """Run the rows without side effects: figures go to a temporary folder, the
+    matplotlib style is restored afterwards, and torch uses one thread meanwhile (tiny
+    models on a shared machine: 10-40 times faster)."""
+    import matplotlib
     import torch
 
     old = os.environ.get("BOOK_FIGURES_DIR")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, matplotlib.rc_context():
         os.environ["BOOK_FIGURES_DIR"] = tmp
-        os.environ.setdefault("MPLBACKEND", "Agg")
         try:
             yield
         finally:
@@ -785,7 +786,6 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.root is not None:
         sys.path.insert(0, str(args.root.resolve()))
-    os.environ.setdefault("MPLBACKEND", "Agg")
     resolver = Resolver(args.root)
     table = load_table(args.table)
     start = time.perf_counter()
