@@ -957,6 +957,23 @@ ROWS += [
     ),
 ]
 
+# Rows whose valid call fails for a reason outside the row (a bug in lib): the test is
+# an expected failure while the bug lasts, and fails once the call works again, until
+# the line is deleted (the row then falls under NOT_YET_COMPLIANT below, if listed).
+_MASK_BUG = (
+    "lib.attention.attention_weights now rejects the -inf scores with which"
+    " lib.pretraining masks a block (main 48568af); tests/test_pretraining.py fails too"
+)
+VALID_CALL_BROKEN: dict[str, str] = {
+    "lib.pretraining.masked_attention_weights": _MASK_BUG,
+    "lib.pretraining.masked_predictions": _MASK_BUG,
+    "lib.pretraining.masked_loss": _MASK_BUG,
+    "lib.pretraining.masked_risk_given_keys": _MASK_BUG,
+    "lib.pretraining.risk_curves": _MASK_BUG,
+    "lib.pretraining.pretraining_optimum": _MASK_BUG,
+    "lib.pretraining.local_transfer_mc": _MASK_BUG,
+}
+
 # Rows whose function does not yet handle its bad inputs as the rules say: their test
 # is an expected failure (strict). Fix the function, then delete its line here.
 NOT_YET_COMPLIANT: set[str] = {
@@ -982,7 +999,6 @@ NOT_YET_COMPLIANT: set[str] = {
     # lib.attention
     "lib.attention.attention_weights",
     "lib.attention.softmax_attention",
-    "lib.attention.gaussian_kernel",
     "lib.attention.nadaraya_watson",
     "lib.attention.cme_attention",
     # lib.posterior

@@ -6,7 +6,9 @@ raise a ``ValueError``/``TypeError`` naming the argument (or be annotated in the
 legitimate); no borderline input may return NaN/inf silently or raise an exception
 that does not name it. Rows listed in ``NOT_YET_COMPLIANT`` are strict expected
 failures: when such a function starts passing, its test fails until its line is
-removed. A row whose valid call fails, or that lib no longer has, fails outright.
+removed. A row whose valid call fails, or that lib no longer has, fails outright,
+unless the failure is a known bug of lib listed (with its reason) in
+``VALID_CALL_BROKEN``: then the test is an expected failure until the call works.
 """
 
 from __future__ import annotations
@@ -41,9 +43,19 @@ def resolver():
         yield audit.Resolver()
 
 
+class ValidCallFailed(Exception):
+    """The row's valid call fails (a bug in lib listed in VALID_CALL_BROKEN)."""
+
+
 def _param(row):
     marks = ()
-    if row.id in table.NOT_YET_COMPLIANT:
+    if row.id in table.VALID_CALL_BROKEN:
+        marks = pytest.mark.xfail(
+            strict=True,
+            raises=(ValidCallFailed, audit.NonCompliance),
+            reason=table.VALID_CALL_BROKEN[row.id],
+        )
+    elif row.id in table.NOT_YET_COMPLIANT:
         marks = pytest.mark.xfail(
             strict=True,
             raises=audit.NonCompliance,
@@ -58,7 +70,15 @@ def test_bad_inputs(row, resolver):
     if result.status == "absent":
         pytest.fail(f"{row.id} is not in lib: update or remove its row")
     if result.status == "valid call failed":
-        pytest.fail(f"the table's valid call of {row.id} fails: {result.message}")
+        message = f"the table's valid call of {row.id} fails: {result.message}"
+        if row.id in table.VALID_CALL_BROKEN:
+            raise ValidCallFailed(message)
+        pytest.fail(message)
+    if row.id in table.VALID_CALL_BROKEN:
+        pytest.fail(
+            f"the valid call of {row.id} works again: delete it from"
+            " VALID_CALL_BROKEN in tests/bad_inputs.py"
+        )
     if audit.failures(result):
         raise audit.NonCompliance(audit.describe_failures(result))
 
@@ -91,8 +111,9 @@ def test_table_covers_the_public_api(resolver):
                     if f"{name}.{public}.{m}" not in ids
                 ]
     assert not missing, f"rows missing in tests/bad_inputs.py: {missing}"
-    unknown = sorted(set(table.NOT_YET_COMPLIANT) - set(ids))
-    assert not unknown, f"NOT_YET_COMPLIANT names unknown rows: {unknown}"
+    for listed in ("NOT_YET_COMPLIANT", "VALID_CALL_BROKEN"):
+        unknown = sorted(set(getattr(table, listed)) - set(ids))
+        assert not unknown, f"{listed} names unknown rows: {unknown}"
 
 
 def test_names_argument():
