@@ -771,6 +771,13 @@ ROWS += [
         accepts={"minimum": _NO_LOW, "maximum": _NO_HIGH},
     ),
     Row(
+        "lib.validation.check_bool",
+        dict(name="flag", value=True),
+        skip=_LABEL,
+        kinds={"value": "flag"},
+        names={"value": ("flag",)},
+    ),
+    Row(
         "lib.validation.check_choice",
         dict(name="kind", value="a", options=("a", "b")),
         skip={**_LABEL, "options": "the caller's tuple of allowed values"},
@@ -960,19 +967,7 @@ ROWS += [
 # Rows whose valid call fails for a reason outside the row (a bug in lib): the test is
 # an expected failure while the bug lasts, and fails once the call works again, until
 # the line is deleted (the row then falls under NOT_YET_COMPLIANT below, if listed).
-_MASK_BUG = (
-    "lib.attention.attention_weights now rejects the -inf scores with which"
-    " lib.pretraining masks a block (main 48568af); tests/test_pretraining.py fails too"
-)
-VALID_CALL_BROKEN: dict[str, str] = {
-    "lib.pretraining.masked_attention_weights": _MASK_BUG,
-    "lib.pretraining.masked_predictions": _MASK_BUG,
-    "lib.pretraining.masked_loss": _MASK_BUG,
-    "lib.pretraining.masked_risk_given_keys": _MASK_BUG,
-    "lib.pretraining.risk_curves": _MASK_BUG,
-    "lib.pretraining.pretraining_optimum": _MASK_BUG,
-    "lib.pretraining.local_transfer_mc": _MASK_BUG,
-}
+VALID_CALL_BROKEN: dict[str, str] = {}
 
 # Rows whose function does not yet handle its bad inputs as the rules say: their test
 # is an expected failure (strict). Fix the function, then delete its line here.
@@ -997,7 +992,6 @@ NOT_YET_COMPLIANT: set[str] = {
     "lib.latent.NormalNormal.predictive",
     "lib.latent.NormalNormal.bayes_risk",
     # lib.attention
-    "lib.attention.attention_weights",
     "lib.attention.softmax_attention",
     "lib.attention.nadaraya_watson",
     "lib.attention.cme_attention",
@@ -1008,7 +1002,6 @@ NOT_YET_COMPLIANT: set[str] = {
     "lib.posterior.atom_posterior_mean",
     "lib.posterior.bernoulli_natural",
     "lib.posterior.gaussian_natural",
-    "lib.posterior.categorical_natural",
     # lib.circle
     "lib.circle.fourier_features",
     "lib.circle.unit_circle",
@@ -1064,12 +1057,6 @@ NOT_YET_COMPLIANT: set[str] = {
     "lib.validation.check_int_array",
     "lib.validation.check_tensor",
     "lib.validation.check_finite_result",
-    # lib.checks
-    "lib.checks.at_least",
-    "lib.checks.at_most",
-    "lib.checks.close",
-    "lib.checks.exact",
-    "lib.checks.round_sig",
     # lib.progress
     "lib.progress.progress",
     # lib.transformer

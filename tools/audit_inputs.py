@@ -312,6 +312,7 @@ def probes(kind: str, value):
         yield "None", BAD, None
         yield "str", BAD, "3"
         yield "non-bool", BAD, 2.5
+        yield "int-as-flag", BAD, 1
     elif kind in ("text", "choice"):
         yield "None", BAD, None
         yield "number", BAD, 3
