@@ -1,8 +1,8 @@
 """The book's build configuration makes a raising chapter fatal.
 
-myst-nb by default renders a failing cell instead of failing the build; _config.yml turns that
-off. This test builds a one-page book with the repository's _config.yml and a chapter that
-raises, and requires the build to fail (and a clean twin of it to succeed).
+myst-nb by default renders a failing cell instead of failing the build; _config.yml
+turns that off. This test builds a one-page book with the repository's _config.yml and a
+chapter that raises, and requires the build to fail (and a clean twin of it to succeed).
 """
 
 import shutil

@@ -1,9 +1,10 @@
 """Citable figures: the build checks every figure and generates the Figures page.
 
 Small probe books are built with the repository's _config.yml and its local extension
-(_ext/book_figures.py). A good book gets a Figures page with number, caption, chapter, files
-and BibTeX for each figure, the files in html/figures/, and MathJax served from the build; a
-figure without a caption, without a stable name, or without saved files fails the strict build.
+(_ext/book_site/). A good book gets a Figures page with number, caption, chapter, files
+and BibTeX for each figure, the files in html/figures/, and MathJax served from the
+build; a figure without a caption, without a stable name, or without saved files fails
+the strict build.
 """
 
 from __future__ import annotations
@@ -144,7 +145,7 @@ plt.show()
         saved / "probe-curve.svg"
     ).read_bytes()
 
-    # the generated page: number, caption, chapter, files, thumbnail, BibTeX with the anchor
+    # the generated page: number, caption, chapter, files, thumbnail, BibTeX, anchor
     page = (html / "figures.html").read_text()
     for fig, number, doc, chapter in (
         ("probe-curve", "1.1", "ch-a", "First chapter"),
@@ -165,7 +166,7 @@ plt.show()
     cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
     assert cff["title"] in bib and cff["version"] in bib
 
-    # captions are numbered as on the Figures page; the math on it is typeset by local MathJax
+    # captions are numbered as on the Figures page; its math is typeset by local MathJax
     assert "Figure 1.1" in (html / "ch-a.html").read_text()
     assert (html / "_static" / "mathjax" / "tex-mml-chtml.js").is_file()
     assert (
@@ -204,7 +205,8 @@ def test_a_figure_without_caption_name_or_files_fails_the_build(tmp_path):
     ), out[-3000:]
     assert "WARNING: figure without a stable name" in out, out[-3000:]
     assert re.search(
-        r"WARNING: figure fig-never-saved: no saved file never-saved\.svg, never-saved\.pdf, "
+        r"WARNING: figure fig-never-saved: no saved file never-saved\.svg, "
+        r"never-saved\.pdf, "
         r"never-saved\.png",
         out,
     ), out[-3000:]
@@ -213,7 +215,7 @@ def test_a_figure_without_caption_name_or_files_fails_the_build(tmp_path):
 
 @needs_jb
 def test_the_files_check_alone_fails_the_build(tmp_path):
-    """One correct figure (named, captioned) whose files are missing: the build fails."""
+    """One correct figure (named, captioned) without its files: the build fails."""
     book = _book(
         tmp_path,
         {"ch": "# C\n\n" + _static_figure("fig-lonely", "Caption.")},
@@ -260,8 +262,8 @@ def test_make_figure_finds_the_chapter_that_saves_a_figure(tmp_path):
 
 
 def test_every_figure_label_in_the_book_is_saved_by_its_chapter():
-    """Static cross-check of the sources: each ``name: fig-X`` has a ``save_figure(..., "X")``
-    in the same chapter (the build checks the files themselves)."""
+    """Static cross-check of the sources: each ``name: fig-X`` has a
+    ``save_figure(..., "X")`` in the same chapter (the build checks the files)."""
     for md in sorted((ROOT / "book").glob("[0-9]*.md")):
         text = md.read_text(encoding="utf8")
         labels = set(re.findall(r"name:\s*fig-([a-z0-9-]+)", text))
