@@ -430,8 +430,8 @@ def beta_mixture_tolerance(k, n, a, b):
     ``γ_{5n}`` covers the rounding of the exact reference value. (A1) is an assumption
     about scipy, validated against exact rational values on
     :data:`BETALN_VALIDATED` (``1e-3 <= a <= 1e3``, ``0.1 <= b <= 1e3``, ``n <= 40``),
-    where the measured error stays below ``1.3 u (1 + G_k)``. It is false outside: for
-    ``b = 1e-3`` the error exceeds this tolerance more than tenfold.
+    where the measured error stays below ``2.5 u (1 + G_k)``. It is false outside: for
+    ``b = 1e-3`` the error exceeds this tolerance about ten- to fifteenfold.
 
     Parameters
     ----------
