@@ -181,6 +181,82 @@ ROWS += [
         dict(k=2, n=10, c=2),
         accepts={"k": SCALAR_OR_ARRAY, "c": {**OPTIONAL}},
     ),
+    Row(
+        "lib.exchangeability.polya_sequence_log_probability",
+        dict(x=[1, 0, 1], a=1.0, b=2.0),
+        accepts={"x": {**BATCH, "empty": "n = 0 tokens has log-probability 0"}},
+    ),
+    Row(
+        "lib.exchangeability.beta_mixture_log_probability",
+        dict(k=2, n=3, a=1.0, b=2.0),
+        accepts={"k": SCALAR_OR_ARRAY, "n": SCALAR_OR_ARRAY},
+    ),
+    Row(
+        "lib.exchangeability.polya_exact_probability",
+        dict(k=2, n=3, a=1.0, b=2.0),
+        accepts={"k": SCALAR_OR_ARRAY, "n": SCALAR_OR_ARRAY},
+    ),
+    Row(
+        "lib.exchangeability.beta_mixture_tolerance",
+        dict(k=2, n=3, a=1.0, b=2.0),
+        accepts={"k": SCALAR_OR_ARRAY, "n": SCALAR_OR_ARRAY},
+    ),
+    Row(
+        "lib.exchangeability.rounding_gamma",
+        dict(m=70),
+        accepts={"m": {**SCALAR_OR_ARRAY, "empty": "vectorised: no sizes, no result"}},
+    ),
+    Row("lib.exchangeability.urn_probability_tolerance", dict(n=14)),
+    Row("lib.exchangeability.probability_sum_tolerance", dict(n=3, count=8)),
+    Row("lib.exchangeability.tv_rounding_tolerance", dict(n=30, colours=2)),
+    Row("lib.exchangeability.distinct_iid_tolerance", dict(length=12, k=6)),
+    Row(
+        "lib.exchangeability.distinct_iid_probability",
+        dict(rho=[0.5, 0.5], k=2),
+        accepts={"rho": BATCH},
+    ),
+    Row("lib.exchangeability.worst_composition_tv", dict(n=6, colours=2)),
+    Row(
+        "lib.exchangeability.diaconis_freedman_ratio",
+        dict(tvs=Lazy(lambda: {5: np.array([0.0, 0.0, 0.2, 0.52, 0.8, 0.96])}), c=2),
+        skip={"tvs": "a dict {n: tv array}; its arrays are checked by the callee"},
+        accepts={"c": OPTIONAL},
+    ),
+    Row(
+        "lib.exchangeability.frequency_distances",
+        dict(counts=[0, 1, 1, 2], n=2, a=1.0, b=1.0),
+    ),
+    Row(
+        "lib.exchangeability.urn_enumeration",
+        dict(n=3, urns=[(2.0, 3.0)], rng=rng()),
+        skip={"urns": "a list of (a, b) pairs, each checked by the callee"},
+    ),
+    Row(
+        "lib.exchangeability.encoder_permutation_errors",
+        dict(length=3, generator=Lazy(lambda: torch.Generator().manual_seed(0)),
+             d_model=8, n_heads=2, d_ff=8, num_layers=1, batch=2),
+        skip={"generator": "a torch.Generator"},
+    ),
+    Row(
+        "lib.exchangeability.BoundRatio",
+        dict(ratio=0.5, n=5, k=2, tol=0.0),
+        record=RECORD,
+    ),
+    Row(
+        "lib.exchangeability.EncoderPermutationErrors",
+        dict(equivariance=0.0, pooled=0.0, causal=1.0, causal_pooled=1.0, scale=1.0),
+        record=RECORD,
+    ),
+    Row(
+        "lib.exchangeability.FrequencyDistances",
+        dict(to_exact=0.0, to_beta=0.0, d_n=0.0),
+        record=RECORD,
+    ),
+    Row(
+        "lib.exchangeability.UrnEnumeration",
+        dict(urn=0.0, mixture=0.0, total=0.0, urn_tol=0.0),
+        record=RECORD,
+    ),
 ]
 
 # --- lib.latent
@@ -972,16 +1048,6 @@ VALID_CALL_BROKEN: dict[str, str] = {}
 # Rows whose function does not yet handle its bad inputs as the rules say: their test
 # is an expected failure (strict). Fix the function, then delete its line here.
 NOT_YET_COMPLIANT: set[str] = {
-    # lib.exchangeability
-    "lib.exchangeability.polya_sequence_probability",
-    "lib.exchangeability.beta_mixture_probability",
-    "lib.exchangeability.polya_count_pmf",
-    "lib.exchangeability.kolmogorov_distance_frequency_to_beta",
-    "lib.exchangeability.dkw_epsilon",
-    "lib.exchangeability.tv_urn_without_vs_with_replacement",
-    "lib.exchangeability.tv_sampling_without_vs_with_replacement",
-    "lib.exchangeability.tv_distinct_balls",
-    "lib.exchangeability.diaconis_freedman_bound",
     # lib.latent
     "lib.latent.BetaBernoulli.sufficient_statistic",
     "lib.latent.BetaBernoulli.posterior",

@@ -155,10 +155,11 @@ class Resolver:
 
 
 def public_names(module) -> list[str]:
-    """``__all__``, or the non-underscore callables defined in the module itself."""
+    """The callables of ``__all__`` (constants take no input), or the non-underscore
+    callables defined in the module itself."""
     names = getattr(module, "__all__", None)
     if names is not None:
-        return list(names)
+        return [n for n in names if callable(getattr(module, n, None))]
     return [
         n
         for n, v in vars(module).items()
