@@ -1,51 +1,173 @@
-"""lib.montecarlo against direct computations."""
+"""lib.montecarlo against independent computations.
+
+Oracles: exact rational arithmetic (``Fraction``) for means and
+standard deviations, ``numpy.polyfit`` and weighted least squares by
+``numpy.linalg.lstsq`` for slopes. Hypothesis draws the samples (shapes, axes, values
+up to ±1e300) and the fitted points (abscissae, log-uniform ordinates and errors).
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
-from lib.montecarlo import loglog_slope, mean_se
+from lib.montecarlo import SlopeFit, loglog_slope, mean_se
+from lib.validation import InputTypeError
 
-
-def test_mean_se_against_the_definition():
-    x = np.random.default_rng(0).normal(size=(3, 50))
-    m, se = mean_se(x)  # along the last axis
-    np.testing.assert_allclose(m, [row.mean() for row in x], rtol=1e-14)
-    np.testing.assert_allclose(
-        se,
-        [np.sqrt(np.sum((row - row.mean()) ** 2) / 49 / 50) for row in x],
-        rtol=1e-12,
-    )
-    m0, se0 = mean_se(x, axis=0)
-    assert m0.shape == se0.shape == (50,)
-    for bad, msg in [
-        (np.ones((3, 1)), "at least 2"),
-        ([np.nan, 1.0], "finite"),
-        ([], "empty"),
-        (1.0, "axis"),
-    ]:
-        with pytest.raises(ValueError, match=msg):
-            mean_se(bad)
+FAST = settings(max_examples=30, deadline=None)
+EPS = np.finfo(float).eps
 
 
-def test_unweighted_slope_with_propagated_error():
-    x = np.array([16.0, 64, 256, 1024])
-    y = np.array([0.30, 0.16, 0.07, 0.04])
-    se = np.array([0.01, 0.008, 0.002, 0.003])
-    s, s_se, c = loglog_slope(x, y, se, weighted=False)
-    slope_ls, icpt = np.polyfit(
-        np.log(x), np.log(y), 1
-    )  # ordinary least squares, independently
-    assert s == pytest.approx(slope_ls, rel=1e-12) and c == pytest.approx(
-        icpt, rel=1e-12
-    )
-    # delta method: slope = Σ c_i log y_i with c_i = (u_i − ū)/Σ(u − ū)², Var log y_i = (se_i/y_i)²
+def exact_mean_sd(values) -> tuple[float, float]:
+    """Mean and ddof=1 standard deviation in exact rational arithmetic."""
+    q = [Fraction(v) for v in values]
+    mean = sum(q) / len(q)
+    var = sum((v - mean) ** 2 for v in q) / (len(q) - 1)
+    k = (var.numerator.bit_length() - var.denominator.bit_length()) // 2
+    sd = math.sqrt(float(var / Fraction(4) ** k)) * 2.0**k if k < 1030 else math.inf
+    return float(mean), sd
+
+
+@FAST
+@given(
+    hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=1, max_dims=3, min_side=2, max_side=6),
+        elements=st.floats(-1e300, 1e300),
+    ),
+    st.data(),
+)
+def test_mean_se_is_exact_mean_and_sd_over_root_n(x, data):
+    axis = data.draw(st.integers(-x.ndim, x.ndim - 1))
+    rows = np.moveaxis(x, axis, -1).reshape(-1, x.shape[axis])
+    oracle = [exact_mean_sd(r) for r in rows]
+    if any(not math.isfinite(s) for _, s in oracle):
+        with pytest.raises(FloatingPointError):
+            mean_se(x, axis=axis)
+        return
+    m, se = mean_se(x, axis=axis)
+    n = x.shape[axis]
+    for got_m, got_se, (om, osd) in zip(m.ravel(), se.ravel(), oracle, strict=True):
+        slack = 8 * n * EPS * np.abs(rows).max() + 1e-320  # 1e-320: subnormal rounding
+        assert abs(got_m - om) <= slack
+        assert got_se == pytest.approx(osd / math.sqrt(n), rel=1e-12, abs=slack)
+
+
+def test_mean_se_near_1e200_is_finite():
+    """The audit's case: squares of 1e200 overflow; the scaled formula does not."""
+    values = np.array([1.0, 1.5, 2.0, 3.5]) * 1e200
+    m, se = mean_se(values)
+    om, osd = exact_mean_sd(values)
+    assert m == pytest.approx(om, rel=1e-15) and se == pytest.approx(osd / 2, rel=1e-14)
+
+
+def test_mean_se_of_ordinary_values_is_the_textbook_formula_bit_for_bit():
+    x = np.random.default_rng(0).normal(3.0, 2.0, size=(3, 50))
+    m, se = mean_se(x)
+    assert np.array_equal(m, x.mean(axis=-1))
+    assert np.array_equal(se, x.std(axis=-1, ddof=1) / math.sqrt(50))
+
+
+def test_mean_se_overflowing_spread_raises():
+    with pytest.raises(FloatingPointError, match="standard error"):
+        mean_se([-1.7e308, 1.7e308])
+
+
+@FAST
+@given(
+    st.lists(st.integers(-20, 40), min_size=3, max_size=8, unique=True),
+    st.floats(-3, 3),
+    st.floats(-5, 5),
+    st.data(),
+)
+def test_slope_against_polyfit_and_weighted_lstsq(powers, b, c, data):
+    x = 1.5 ** np.array(powers, dtype=float)
+    k = x.size
+    noise = np.array(data.draw(st.lists(st.floats(-0.5, 0.5), min_size=k, max_size=k)))
+    y = np.exp(c + b * np.log(x) + noise)
+    rel = np.array(data.draw(st.lists(st.floats(1e-3, 1.0), min_size=k, max_size=k)))
+    se = rel * y
+    fit = loglog_slope(x, y)
+    slope, icpt = np.polyfit(np.log(x), np.log(y), 1)
+    assert fit.slope == pytest.approx(slope, rel=1e-9, abs=1e-10)
+    assert fit.intercept == pytest.approx(icpt, rel=1e-9, abs=1e-9)
+    # weighted: least squares with rows scaled by 1/rel (precision weights 1/rel²)
+    design = np.column_stack([np.ones_like(x), np.log(x)]) / rel[:, None]
+    coef = np.linalg.lstsq(design, np.log(y) / rel, rcond=None)[0]
+    fit_w = loglog_slope(x, y, se)
+    cov = np.linalg.inv(design.T @ design)
+    assert fit_w.slope == pytest.approx(coef[1], rel=1e-7, abs=1e-8)
+    assert fit_w.se == pytest.approx(np.sqrt(cov[1, 1]), rel=1e-7)
+    # unweighted with propagated errors: √Σ c_i² r_i², c_i = (u_i − ū)/Σ(u − ū)²
     u = np.log(x) - np.log(x).mean()
-    assert s_se == pytest.approx(
-        np.sqrt(np.sum((u / np.sum(u**2)) ** 2 * (se / y) ** 2)), rel=1e-12
-    )
-    # weighted by default: differs from the unweighted fit, with standard error 1/sqrt(Σ w (u_w)²)
-    s_w, s_w_se, _ = loglog_slope(x, y, se)
-    w = (y / se) ** 2
-    uw = np.log(x) - np.sum(w * np.log(x)) / w.sum()
-    assert s_w_se == pytest.approx(1 / np.sqrt(np.sum(w * uw**2)), rel=1e-12)
-    assert abs(s_w - s) > 1e-3
+    fit_u = loglog_slope(x, y, se, weighted=False)
+    assert fit_u.slope == pytest.approx(slope, rel=1e-9, abs=1e-10)
+    expected_se = np.sqrt(np.sum((u / np.sum(u**2)) ** 2 * rel**2))
+    assert fit_u.se == pytest.approx(expected_se, rel=1e-9)
+
+
+def test_weights_past_overflow():
+    """(y/se)² = 1e400 overflowed the old weights (NaN slope); now scaled."""
+    x = np.array([1.0, 10.0, 100.0, 1000.0])
+    y = np.array([3.0, 0.4, 0.02, 0.003])
+    rel = np.array([0.1, 0.01, 0.2, 0.05])
+    base = loglog_slope(x, y, rel * y)
+    tiny = loglog_slope(x, y, rel * y * 1e-200)
+    assert tiny.slope == pytest.approx(base.slope, rel=1e-12)
+    assert tiny.intercept == pytest.approx(base.intercept, rel=1e-12)
+    assert tiny.se == pytest.approx(base.se * 1e-200, rel=1e-12)
+
+
+def test_exact_power_law_and_tuple_compatibility():
+    fit = loglog_slope([2.0, 4.0, 8.0, 16.0], [5.0, 2.5, 1.25, 0.625])
+    assert isinstance(fit, SlopeFit) and isinstance(fit.slope, float)
+    slope, se, icpt = fit
+    assert slope == pytest.approx(-1.0, rel=1e-14) and se < 1e-14
+    assert icpt == pytest.approx(np.log(10.0), rel=1e-14)
+    # two points with errors: slope log 2 / log 2, se √((0.1/1)² + (0.1/2)²) / log 2
+    two = loglog_slope([1.0, 2.0], [1.0, 2.0], [0.1, 0.1])
+    assert two.slope == pytest.approx(1.0, rel=1e-14)
+    assert two.se == pytest.approx(np.hypot(0.1, 0.05) / np.log(2), rel=1e-14)
+
+
+BAD = [
+    (lambda: mean_se([]), ValueError, "samples"),
+    (lambda: mean_se(1.0), ValueError, "samples"),
+    (lambda: mean_se([np.nan, 1.0]), ValueError, "samples"),
+    (lambda: mean_se([1.0, np.inf]), ValueError, "samples"),
+    (lambda: mean_se([1 + 1j, 2.0]), InputTypeError, "samples"),
+    (lambda: mean_se([True, False]), InputTypeError, "samples"),
+    (lambda: mean_se([[1.0, 2.0], [3.0]]), InputTypeError, "samples"),
+    (lambda: mean_se("abc"), InputTypeError, "samples"),
+    (lambda: mean_se(np.ones((3, 1))), ValueError, "samples"),
+    (lambda: mean_se(np.ones((3, 2)), axis=2), ValueError, "axis"),
+    (lambda: mean_se(np.ones((3, 2)), axis=0.5), InputTypeError, "axis"),
+    (lambda: loglog_slope([1.0, 2.0, 0.0], [1.0, 2.0, 3.0]), ValueError, "x"),
+    (lambda: loglog_slope([1.0, 2.0, 3.0], [1.0, -2.0, 3.0]), ValueError, "y"),
+    (lambda: loglog_slope([1.0, 2.0, np.nan], [1.0, 2.0, 3.0]), ValueError, "x"),
+    (lambda: loglog_slope([1.0, 2.0, 3.0], [1.0, 2.0, 1j]), InputTypeError, "y"),
+    (lambda: loglog_slope([1.0, 2.0], [1.0, 2.0, 3.0]), ValueError, "x"),
+    (lambda: loglog_slope([2.0, 2.0, 2.0], [1.0, 2.0, 3.0]), ValueError, "x"),
+    (lambda: loglog_slope([1.0, 2.0], [1.0, 2.0]), ValueError, "an unweighted"),
+    (lambda: loglog_slope([1.0, 2.0], [1.0, 2.0], [0.1, 0.0]), ValueError, "se"),
+    (lambda: loglog_slope([1.0, 2.0], [1.0, 2.0], [0.1]), ValueError, "se"),
+    (
+        lambda: loglog_slope([1.0, 2.0], [1.0, 2.0], [0.1, 0.1], weighted="no"),
+        InputTypeError,
+        "weighted",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "call, error, name", BAD, ids=[f"{b[2]}-{i}" for i, b in enumerate(BAD)]
+)
+def test_bad_inputs_raise_named_errors(call, error, name):
+    with pytest.raises(error, match=rf"^{name} "):
+        call()
