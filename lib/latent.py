@@ -17,7 +17,8 @@ For Chapter 2's Gaussian experiment: :func:`representation_predictions` and
 :func:`representation_risks` (four representations of a sequence and their exact
 reducible risks), :func:`token_features` and :func:`orthogonality_statistic` (an exact
 χ² test that an error is uncorrelated with functions of the tokens), and
-:func:`gaussian_study` (the whole simulation, with the bands of its checks).
+:class:`GaussianStudy` (the whole simulation, with the bands of its checks) and
+:class:`HeadPredictions` (three heads by quadrature and in closed form).
 
 Return types: NumPy throughout. Per-sequence results are ``float64`` arrays of shape
 ``x.shape[:-1]``, NumPy scalars (``np.float64``, ``np.int64``) when that shape is
@@ -37,7 +38,6 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -48,22 +48,20 @@ from lib.validation import (
     InputTypeError,
     check_array,
     check_binary,
-    check_finite_result,
+    check_choice,
     check_int,
     check_int_array,
     check_positive,
-    check_probability,
     check_real,
     check_rng,
 )
 
 __all__ = [
-    "REPRESENTATIONS",
     "Band",
     "BetaBernoulli",
     "GaussianStudy",
+    "HeadPredictions",
     "NormalNormal",
-    "gaussian_study",
     "normal_median_variance",
     "orthogonality_statistic",
     "representation_predictions",
@@ -73,6 +71,15 @@ __all__ = [
 
 _EPS = float(np.finfo(float).eps)
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def _finite(value, what: str, culprit: str):
+    """``value`` if finite, else ``FloatingPointError`` naming the argument to blame."""
+    if not np.all(np.isfinite(value)):
+        raise FloatingPointError(
+            f"{culprit} is too large or too small: {what} is not a finite float"
+        )
+    return value
 
 
 class BetaBernoulli:
@@ -225,9 +232,9 @@ class BetaBernoulli:
 
 def _lengths(name: str, L) -> np.ndarray:
     """Non-negative integer length(s) as an int64 array (0-d for a scalar)."""
-    if np.ndim(L) == 0 and not isinstance(L, (list, tuple)):
-        return np.asarray(check_int(name, L, minimum=0), dtype=np.int64)
-    return check_int_array(name, L, minimum=0)
+    if isinstance(L, (list, tuple)) or (isinstance(L, np.ndarray) and L.ndim):
+        return check_int_array(name, L, minimum=0)
+    return np.asarray(check_int(name, L, minimum=0), dtype=np.int64)
 
 
 def _scalar_or_array(value: np.ndarray):
@@ -290,7 +297,7 @@ class NormalNormal:
                     self.sigma * (self.sigma / (n + self._kappa)),
                     np.float64(self.tau) ** 2,
                 )
-        return check_finite_result("posterior variance", v)
+        return _finite(v, "the posterior variance", "tau")
 
     def _gain(self, L: int) -> float:
         """``v_L/σ² = 1/(σ²/τ² + L)``, the weight of each token in the mean (L ≥ 1)."""
@@ -360,7 +367,7 @@ class NormalNormal:
         else:
             with np.errstate(over="ignore", invalid="ignore"):
                 m = self.mu0 + self._gain(L) * (arr - self.mu0).sum(axis=-1)
-            check_finite_result("posterior mean", m)
+            _finite(m, "the posterior mean", "x")
         return _scalar_or_array(m), _scalar_or_array(np.full(np.shape(m), v))
 
     def predictive(self, x) -> tuple[np.ndarray, np.ndarray]:
@@ -385,7 +392,7 @@ class NormalNormal:
         m, v = self.posterior(x)
         with np.errstate(over="ignore"):
             total = v + np.square(np.float64(self.sigma))
-        return m, check_finite_result("predictive variance", total)
+        return m, _finite(total, "the predictive variance v + σ²", "sigma")
 
     def bayes_risk(self, L, sigma_y: float) -> np.ndarray:
         """Squared-error Bayes risk ``v_L + σ_y²`` of ``y = z + ε``, ``ε ~ N(0, σ_y²)``.
@@ -417,7 +424,7 @@ class NormalNormal:
         sigma_y = check_positive("sigma_y", sigma_y, allow_zero=True)
         with np.errstate(over="ignore"):
             risk = self.posterior_variance(L) + np.square(np.float64(sigma_y))
-        return check_finite_result("Bayes risk", risk)
+        return _finite(risk, "the Bayes risk v_L + σ_y²", "sigma_y")
 
     def sample(
         self, L: int, size: int, rng: np.random.Generator
@@ -457,7 +464,15 @@ class NormalNormal:
         with np.errstate(over="ignore", invalid="ignore"):
             z = self.mu0 + self.tau * rng.standard_normal(size)
             x = z[:, None] + self.sigma * rng.standard_normal((size, L))
-        return check_finite_result("z", z), check_finite_result("x", x)
+        return _finite(z, "z", "tau"), _finite(x, "x", "sigma")
+
+    def _check_quadrature_scale(self, name: str, arr: np.ndarray) -> None:
+        if arr.size and np.max(np.abs(arr - self.mu0)) > 1e100 * min(
+            self.sigma, self.tau
+        ):
+            raise ValueError(
+                f"{name} is too far from mu0 on the scale of sigma and tau"
+            )
 
     def quadrature_expectation(
         self, x, g: Callable[[float], float], breakpoints=()
@@ -489,7 +504,8 @@ class NormalNormal:
         Raises
         ------
         ValueError
-            If ``x`` is not a finite 1-d array or ``breakpoints`` is not finite.
+            If ``x`` is not a finite 1-d array (with ``|x − μ0| <= 1e100 min(σ, τ)``)
+        or ``breakpoints`` is not finite.
         InputTypeError
             If ``g`` is not callable.
         FloatingPointError
@@ -507,6 +523,7 @@ class NormalNormal:
             raise InputTypeError(f"g must be callable, got {g!r}")
         points = check_array("breakpoints", breakpoints, ndim=1, nonempty=False)
         L = arr.size
+        self._check_quadrature_scale("x", arr)
 
         def log_joint(z: float) -> float:
             # log N(z; μ0, τ²) + Σ_ℓ log N(x_ℓ; z, σ²), up to a constant
@@ -535,8 +552,13 @@ class NormalNormal:
             return math.exp(log_joint(z) - top)
 
         D, e_D = integrate.quad(weight, a, b, **opts)
+        # N may vanish (a symmetric head): ask for 1e-12 of ∫|g| w, not of |N|
+        size = integrate.quad(
+            lambda z: abs(g(z)) * weight(z), a, b, epsrel=1e-6, limit=400, points=inner
+        )[0]
+        opts["epsabs"] = 1e-12 * size
         N, e_N = integrate.quad(lambda z: g(z) * weight(z), a, b, **opts)
-        check_finite_result("quadrature integrals", np.array([N, D, e_N, e_D]))
+        _finite(np.array([N, D, e_N, e_D]), "an integral", "g")
         value = N / D
         return float(value), float((e_N + abs(value) * e_D) / D)
 
@@ -768,7 +790,7 @@ def _features(arr: np.ndarray, mu0: float, median: np.ndarray) -> np.ndarray:
         first * last,
     ]
     features = np.concatenate([arr, np.stack(extra, axis=-1)], axis=-1)
-    return check_finite_result("token features", features)
+    return _finite(features, "a feature", "x")
 
 
 def orthogonality_statistic(errors, features, variance: float) -> tuple[float, int]:
@@ -822,7 +844,8 @@ def orthogonality_statistic(errors, features, variance: float) -> tuple[float, i
     good = eig > 1e-9 * eig.max() if eig.size else np.zeros(0, dtype=bool)
     proj = vecs[:, good].T @ (Z.T @ e)
     statistic = (e.sum() ** 2 / n + np.sum(proj**2 / eig[good])) / variance
-    return float(check_finite_result("statistic", statistic)), int(1 + good.sum())
+    statistic = _finite(statistic, "the statistic", "errors (or variance)")
+    return float(statistic), int(1 + good.sum())
 
 
 # ------------------------------------------------------------------ the Gaussian study
@@ -843,32 +866,54 @@ def _chi2_half_width(dof: int, alpha: float) -> float:
     return float(max(hi - dof, dof - lo) / dof)
 
 
-@dataclass(frozen=True)
 class GaussianStudy:
-    """Monte Carlo results of :func:`gaussian_study`, one entry per length.
+    """Chapter 2's Gaussian simulation: ``n`` sequences per length, each claim measured.
 
-    Attributes are float arrays over ``lengths`` (dicts of them keyed by
-    :data:`REPRESENTATIONS` for ``reducible``, ``reducible_se``, ``gap``, ``gap_se``,
-    ``gap_theory``, ``reducible_theory``).
+    For each ``L``: draw ``(z, x)`` from ``model`` and ``y = z + σ_y ε``; record the
+    squared and absolute errors of the posterior mean ``m_L`` in ``y``, its
+    calibration ``mean (z − m_L)²``, the orthogonality statistic of ``z − m_L``
+    against :func:`token_features`, and for each of :data:`REPRESENTATIONS` its
+    reducible risk ``mean (z − ẑ)²`` and its paired gap
+    ``d = (z − ẑ)² − (z − m_L)²`` to the posterior, with standard errors and the
+    exact values of :func:`representation_risks`.
+
+    Parameters
+    ----------
+    model : NormalNormal
+    lengths : array_like of int
+        Odd lengths.
+    n : int
+        Sequences per length, at least ``max(lengths) + 10``.
+    sigma_y : float
+        Noise of the head ``y = z + ε``, ``>= 0``.
+    rng : numpy.random.Generator
+
+    Attributes
+    ----------
+    lengths : numpy.ndarray of int64
+    risk, risk_theory, abs_risk, calibration, orth_stat, orth_dof : numpy.ndarray
+        One entry per length.
+    reducible, reducible_se, reducible_theory, gap, gap_se, gap_theory : dict
+        Keyed by :data:`REPRESENTATIONS`, arrays over the lengths.
+    gap_rounding : dict
+        Floating-point slack ``8 ε mean((z − ẑ)² + (z − m_L)²)`` of each gap.
+
+    Raises
+    ------
+    ValueError
+        If an argument is invalid (even lengths, ``n`` too small, …).
+    InputTypeError
+        If an argument has the wrong type.
+    FloatingPointError
+        If ``sigma_y`` is so large that the risks overflow.
+
+    Examples
+    --------
+    >>> study = GaussianStudy(NormalNormal(0.5, 1.5, 2.0), [1, 3], 200, 0.5,
+    ...                       np.random.default_rng(0))
+    >>> study.risk.shape, bool(max(study.worst(1e-3).values()) < 1)
+    ((2,), True)
     """
-
-    model: NormalNormal
-    sigma_y: float
-    n: int
-    lengths: np.ndarray
-    risk: np.ndarray  # mean of (y − m_L)²
-    risk_theory: np.ndarray  # v_L + σ_y²
-    abs_risk: np.ndarray  # mean of |y − m_L|
-    calibration: np.ndarray  # mean of (z − m_L)², theory v_L
-    orth_stat: np.ndarray  # orthogonality χ² statistic
-    orth_dof: np.ndarray
-    reducible: dict
-    reducible_se: dict
-    reducible_theory: dict
-    gap: dict  # paired mean of (z − ẑ)² − (z − m_L)²
-    gap_se: dict
-    gap_theory: dict
-    gap_rounding: dict  # floating-point slack of each gap mean
 
     FAMILIES = (
         "Bayes risk E(y − m_L)²",
@@ -880,14 +925,93 @@ class GaussianStudy:
         "gap, median",
     )
 
+    def __init__(
+        self,
+        model: NormalNormal,
+        lengths,
+        n: int,
+        sigma_y: float,
+        rng: np.random.Generator,
+    ) -> None:
+        self.model = _check_model(model)
+        Ls = check_int_array("lengths", lengths, ndim=1, minimum=1)
+        if np.any(Ls % 2 == 0):
+            raise ValueError(f"lengths must be odd, got {Ls.tolist()}")
+        self.lengths = Ls
+        self.n = n = check_int("n", n, minimum=int(Ls.max()) + 10)
+        self.sigma_y = check_positive("sigma_y", sigma_y, allow_zero=True)
+        rng = check_rng("rng", rng)
+        rows = [self._one_length(L, rng) for L in Ls.tolist()]
+        for key in ("risk", "risk_theory", "abs_risk", "calibration", "orth_stat"):
+            setattr(self, key, np.array([row[key] for row in rows], dtype=float))
+        self.orth_dof = np.array([row["orth_dof"] for row in rows])
+        for key in ("reducible", "reducible_se", "reducible_theory", "gap", "gap_se"):
+            setattr(self, key, _by_rep(rows, key))
+        self.gap_theory = _by_rep(rows, "gap_theory")
+        self.gap_rounding = _by_rep(rows, "gap_rounding")
+        _finite(self.risk, "a Monte Carlo risk", "sigma_y")
+
+    def _one_length(self, L: int, rng: np.random.Generator) -> dict:
+        model, n = self.model, self.n
+        z, x = model.sample(L, n, rng)
+        with np.errstate(over="ignore", invalid="ignore"):
+            y = z + self.sigma_y * rng.standard_normal(n)
+        median = np.median(x, axis=-1)
+        preds = _predictions(model, x, median)
+        theory = representation_risks(model, L)
+        m = preds["posterior"]
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = {
+                "risk": np.mean((y - m) ** 2),
+                "abs_risk": np.mean(np.abs(y - m)),
+            }
+        out["risk_theory"] = model.bayes_risk(L, self.sigma_y)
+        out["calibration"] = np.mean((z - m) ** 2)
+        features = _features(x, model.mu0, median)
+        stat, dof = orthogonality_statistic(z - m, features, theory["posterior"])
+        out["orth_stat"], out["orth_dof"] = stat, dof
+        sq_post = (z - m) ** 2
+        for r in REPRESENTATIONS:
+            sq = (z - preds[r]) ** 2
+            out["reducible", r], out["reducible_se", r] = mean_se(sq)
+            out["gap", r], out["gap_se", r] = mean_se(sq - sq_post)
+            out["reducible_theory", r] = theory[r]
+            out["gap_theory", r] = theory[r] - theory["posterior"]
+            # each d_i carries rounding ≤ 4ε(sq_i + sq_post_i); their mean as much again
+            out["gap_rounding", r] = 8 * _EPS * float(np.mean(sq + sq_post))
+        return out
+
     def bands(self, alpha: float) -> list[Band]:
         """Every banded check at level ``alpha`` (each fails with probability ≤ α).
 
-        χ² bands are exact; the absolute-risk band is a CLT band with the known
-        variance ``R_L (1 − 2/π)``; gap bands are CLT bands ``z_{α/2} s_d/√n`` plus a
-        floating-point slack.
+        χ² bands are exact (the symmetric band around the mean that contains the
+        two-sided χ² interval); the absolute-risk band is a CLT band with the known
+        variance ``R_L (1 − 2/π)``; gap bands are CLT bands ``z_{α/2} s_d/√n`` plus
+        :attr:`gap_rounding`.
+
+        Parameters
+        ----------
+        alpha : float
+            Level of each band, in (0, 1).
+
+        Returns
+        -------
+        list of Band
+            ``len(FAMILIES)`` bands per length, in the order of ``FAMILIES``.
+
+        Raises
+        ------
+        ValueError
+            If ``alpha`` is not in (0, 1).
+
+        Examples
+        --------
+        >>> study = GaussianStudy(NormalNormal(0, 1, 1), [3], 100, 0.5,
+        ...                       np.random.default_rng(1))
+        >>> [b.family for b in study.bands(0.01)][:2]
+        ['Bayes risk E(y − m_L)²', 'absolute risk E|y − m_L|']
         """
-        alpha = check_probability("alpha", alpha, open_interval=True)
+        alpha = check_real("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
         zq = float(stats.norm.isf(alpha / 2))
         chi_n = _chi2_half_width(self.n, alpha)
         out = []
@@ -895,31 +1019,50 @@ class GaussianStudy:
         for i, L in enumerate(self.lengths.tolist()):
             R = float(self.risk_theory[i])
             hw_abs = zq * math.sqrt(R * (1 - 2 / math.pi) / self.n)
+            orth = self.orth_stat[i] / self.orth_dof[i]
             chi_r = _chi2_half_width(int(self.orth_dof[i]), alpha)
+            families = iter(self.FAMILIES)
             out += [
-                Band(self.FAMILIES[0], L, self.risk[i], R, R * chi_n),
-                Band(self.FAMILIES[1], L, self.abs_risk[i], _abs_mean(R), hw_abs),
-                Band(self.FAMILIES[2], L, self.calibration[i], v[i], v[i] * chi_n),
-                Band(
-                    self.FAMILIES[3],
-                    L,
-                    self.orth_stat[i] / self.orth_dof[i],
-                    1.0,
-                    chi_r,
-                ),
+                Band(next(families), L, self.risk[i], R, R * chi_n),
+                Band(next(families), L, self.abs_risk[i], _abs_mean(R), hw_abs),
+                Band(next(families), L, self.calibration[i], v[i], v[i] * chi_n),
+                Band(next(families), L, orth, 1.0, chi_r),
             ]
-            for family, rep in zip(self.FAMILIES[4:], REPRESENTATIONS[1:], strict=True):
+            for family, rep in zip(families, REPRESENTATIONS[1:], strict=True):
                 hw = zq * self.gap_se[rep][i] + self.gap_rounding[rep][i]
-                out.append(
-                    Band(family, L, self.gap[rep][i], self.gap_theory[rep][i], hw)
-                )
+                theory = self.gap_theory[rep][i]
+                out.append(Band(family, L, self.gap[rep][i], theory, hw))
         return [
             b._replace(measured=float(b.measured), theory=float(b.theory)) for b in out
         ]
 
     def worst(self, alpha: float) -> dict[str, float]:
-        """Per family, ``max over L of |measured − theory| / half_width`` (≤ 1 iff
-        every band of the family holds)."""
+        """Per family, ``max over L of |measured − theory| / half_width``.
+
+        At most 1 exactly when every band of the family holds at level ``alpha``.
+
+        Parameters
+        ----------
+        alpha : float
+            Level of each band, in (0, 1).
+
+        Returns
+        -------
+        dict of str to float
+            Keyed by ``FAMILIES``.
+
+        Raises
+        ------
+        ValueError
+            If ``alpha`` is not in (0, 1).
+
+        Examples
+        --------
+        >>> study = GaussianStudy(NormalNormal(0, 1, 1), [1, 3], 100, 0.5,
+        ...                       np.random.default_rng(2))
+        >>> sorted(study.worst(0.01)) == sorted(GaussianStudy.FAMILIES)
+        True
+        """
         worst: dict[str, float] = {}
         for b in self.bands(alpha):
             ratio = abs(b.measured - b.theory) / b.half_width
@@ -927,28 +1070,86 @@ class GaussianStudy:
         return worst
 
     def strict_gaps(self, alpha: float) -> tuple[int, float, float]:
-        """Where theory's gap is positive: how many, ``min gap/(2·half-width)``
-        (≥ 1: the design resolves every gap) and ``min measured/half-width`` (≥ 1:
-        each representation is detectably worse than the posterior)."""
+        """The gaps theory says are positive (above their half-width).
+
+        Parameters
+        ----------
+        alpha : float
+            Level of each band, in (0, 1).
+
+        Returns
+        -------
+        count : int
+            How many such gaps.
+        power : float
+            ``min gap/(2·half-width)``: at least 1 when the design resolves each.
+        detected : float
+            ``min measured/half-width``: at least 1 when each representation is
+            detectably worse than the posterior.
+
+        Raises
+        ------
+        ValueError
+            If ``alpha`` is not in (0, 1), or no gap exceeds its half-width.
+
+        Examples
+        --------
+        >>> study = GaussianStudy(NormalNormal(0, 1, 1), [1, 9], 4000, 0.5,
+        ...                       np.random.default_rng(3))
+        >>> study.strict_gaps(0.01)[0]
+        3
+        """
         bands = [b for b in self.bands(alpha) if b.family.startswith("gap")]
         strict = [b for b in bands if b.theory > b.half_width]
         if not strict:
-            return 0, math.inf, math.inf
+            raise ValueError("alpha (or n) is so small that no gap exceeds its band")
         power = min(b.theory / (2 * b.half_width) for b in strict)
         detected = min(b.measured / b.half_width for b in strict)
         return len(strict), power, detected
 
     def slope(self, rep: str, min_length: int) -> tuple[SlopeFit, float]:
-        """Log–log slope of the reducible risk of ``rep`` over ``L >= min_length``
-        (delta-method standard error) and the slope of the exact values there."""
-        if rep not in REPRESENTATIONS:
-            raise ValueError(f"rep must be one of {REPRESENTATIONS}, got {rep!r}")
+        """Log–log slope of the reducible risk of ``rep`` over ``L >= min_length``.
+
+        Parameters
+        ----------
+        rep : str
+            One of :data:`REPRESENTATIONS`.
+        min_length : int
+            Shortest length in the fit (at least 3 lengths must remain).
+
+        Returns
+        -------
+        fit : SlopeFit
+            Unweighted least squares with the delta-method standard error.
+        slope_theory : float
+            The least-squares slope of the exact values at the same lengths.
+
+        Raises
+        ------
+        ValueError
+            If ``rep`` is unknown or fewer than 3 lengths are ``>= min_length``.
+
+        Examples
+        --------
+        >>> study = GaussianStudy(NormalNormal(0, 1, 1), [1, 3, 9], 100, 0.5,
+        ...                       np.random.default_rng(4))
+        >>> abs(study.slope("first token", 1)[1]) < 1e-12  # v_1 for every L
+        True
+        """
+        rep = check_choice("rep", rep, REPRESENTATIONS)
         sel = self.lengths >= check_int("min_length", min_length, minimum=1)
+        if sel.sum() < 3:
+            raise ValueError(f"min_length leaves {sel.sum()} lengths; a fit needs 3")
         Ls = self.lengths[sel].astype(float)
-        fit = loglog_slope(
-            Ls, self.reducible[rep][sel], self.reducible_se[rep][sel], weighted=False
-        )
+        red, se = self.reducible[rep][sel], self.reducible_se[rep][sel]
+        fit = loglog_slope(Ls, red, se, weighted=False)
         return fit, float(loglog_slope(Ls, self.reducible_theory[rep][sel]).slope)
+
+
+def _by_rep(rows: list[dict], key: str) -> dict[str, np.ndarray]:
+    return {
+        r: np.array([row[key, r] for row in rows], dtype=float) for r in REPRESENTATIONS
+    }
 
 
 def _abs_mean(R: float) -> float:
@@ -956,105 +1157,127 @@ def _abs_mean(R: float) -> float:
     return math.sqrt(2 * R / math.pi)
 
 
-def gaussian_study(
-    model: NormalNormal, lengths, n: int, sigma_y: float, rng: np.random.Generator
-) -> GaussianStudy:
-    """Simulate ``n`` sequences per length and measure every claim of Chapter 2.
+# ------------------------------------------------------------------ heads by quadrature
+_HEADS = (
+    ("z", lambda t: t, lambda m, v: m, ()),
+    ("z^2", lambda t: t * t, lambda m, v: m * m + v, ()),
+    (
+        r"\mathbf 1\{z > 0\}",
+        lambda t: float(t > 0),
+        lambda m, v: special.ndtr(m / np.sqrt(v)),
+        (0.0,),
+    ),
+)
 
-    For each ``L``: draw ``(z, x)`` from ``model`` and ``y = z + σ_y ε``; record the
-    squared and absolute errors of the posterior mean ``m_L`` in ``y``, its
-    calibration ``mean (z − m_L)²``, the orthogonality statistic of ``z − m_L``
-    against :func:`token_features`, and for each representation its reducible risk
-    and its paired gap ``d = (z − ẑ)² − (z − m_L)²`` to the posterior.
+
+class HeadPredictions:
+    """The heads ``z``, ``z²``, ``1{z > 0}`` predicted from each sequence, twice.
+
+    Once by :meth:`NormalNormal.quadrature_expectation` (Bayes' rule on the raw token
+    likelihood), once in closed form from the conjugate posterior ``(m, v)``: ``m``,
+    ``m² + v``, ``Φ(m/√v)``.
 
     Parameters
     ----------
     model : NormalNormal
-    lengths : array_like of int
-        Odd lengths.
-    n : int
-        Sequences per length, larger than ``max(lengths) + 9``.
-    sigma_y : float
-        Noise of the head ``y = z + ε``, ``>= 0``.
-    rng : numpy.random.Generator
+    sequences : sequence of array_like
+        Finite 1-d token sequences (their lengths may differ).
 
-    Returns
-    -------
-    GaussianStudy
+    Attributes
+    ----------
+    heads : tuple of str
+        The heads' names (LaTeX).
+    quadrature, error, closed_form : numpy.ndarray, shape (3, len(sequences))
+        Quadrature values, their error bounds, and the closed forms.
 
     Raises
     ------
     ValueError
-        If an argument is invalid (even lengths, ``n`` too small, …).
+        If a sequence is not a finite 1-d array, or there is none.
+    InputTypeError
+        If ``model`` is not a :class:`NormalNormal` or ``sequences`` is not a
+        sequence of sequences.
 
     Examples
     --------
-    >>> study = gaussian_study(NormalNormal(0.5, 1.5, 2.0), [1, 3], 200, 0.5,
-    ...                        np.random.default_rng(0))
-    >>> study.risk.shape, bool(max(study.worst(1e-3).values()) < 1)
-    ((2,), True)
+    >>> hp = HeadPredictions(NormalNormal(0, 1, 1), [[0.5, 1.5], [1.0, 1.0]])
+    >>> bool(hp.closed_form_error() <= 1), bool(hp.separation(0, 1).max() <= 1)
+    (True, True)
     """
-    model = _check_model(model)
-    Ls = check_int_array("lengths", lengths, ndim=1, minimum=1)
-    if np.any(Ls % 2 == 0):
-        raise ValueError(f"lengths must be odd, got {Ls.tolist()}")
-    n = check_int("n", n, minimum=int(Ls.max()) + 10)
-    sigma_y = check_positive("sigma_y", sigma_y, allow_zero=True)
-    rng = check_rng("rng", rng)
-    cols: dict[str, list] = {
-        k: [] for k in ("risk", "abs", "calib", "orth", "dof", "risk_th")
-    }
-    per_rep = ("red", "red_se", "red_th", "gap", "gap_se", "gap_th", "slack")
-    reps = {k: {r: [] for r in REPRESENTATIONS} for k in per_rep}
-    for L in Ls.tolist():
-        z, x = model.sample(L, n, rng)
-        y = z + sigma_y * rng.standard_normal(n)
-        median = np.median(x, axis=-1)
-        preds = _predictions(model, x, median)
-        theory = representation_risks(model, L)
-        m = preds["posterior"]
-        cols["risk"].append(np.mean((y - m) ** 2))
-        cols["abs"].append(np.mean(np.abs(y - m)))
-        cols["calib"].append(np.mean((z - m) ** 2))
-        cols["risk_th"].append(model.bayes_risk(L, sigma_y))
-        stat, dof = orthogonality_statistic(
-            z - m, _features(x, model.mu0, median), theory["posterior"]
-        )
-        cols["orth"].append(stat)
-        cols["dof"].append(dof)
-        sq_post = (z - m) ** 2
-        for r in REPRESENTATIONS:
-            sq = (z - preds[r]) ** 2
-            red, red_se = mean_se(sq)
-            gap, gap_se = mean_se(sq - sq_post)
-            reps["red"][r].append(red)
-            reps["red_se"][r].append(red_se)
-            reps["red_th"][r].append(theory[r])
-            reps["gap"][r].append(gap)
-            reps["gap_se"][r].append(gap_se)
-            reps["gap_th"][r].append(theory[r] - theory["posterior"])
-            # each d_i carries rounding ≤ 4ε(sq_i + sq_post_i); their mean as much again
-            reps["slack"][r].append(8 * _EPS * float(np.mean(sq + sq_post)))
 
-    def arrays(key: str) -> dict[str, np.ndarray]:
-        return {r: np.asarray(reps[key][r], dtype=float) for r in REPRESENTATIONS}
+    def __init__(self, model: NormalNormal, sequences) -> None:
+        model = _check_model(model)
+        if isinstance(sequences, np.ndarray) and sequences.ndim >= 1:
+            sequences = list(sequences)
+        if not isinstance(sequences, (list, tuple)):
+            raise InputTypeError(
+                f"sequences must be a list of sequences, got {sequences!r}"
+            )
+        if not sequences:
+            raise ValueError("sequences must not be empty")
+        seqs = [check_array("sequences", s, ndim=1, nonempty=False) for s in sequences]
+        for seq in seqs:
+            model._check_quadrature_scale("sequences", seq)
+        shape = (len(_HEADS), len(seqs))
+        self.heads = tuple(h[0] for h in _HEADS)
+        self.quadrature, self.error = np.empty(shape), np.empty(shape)
+        self.closed_form = np.empty(shape)
+        for j, seq in enumerate(seqs):
+            m, v = model.posterior(seq)
+            for i, (_, g, form, kinks) in enumerate(_HEADS):
+                value, err = model.quadrature_expectation(seq, g, kinks)
+                self.quadrature[i, j], self.error[i, j] = value, err
+                self.closed_form[i, j] = form(m, v)
 
-    return GaussianStudy(
-        model=model,
-        sigma_y=sigma_y,
-        n=n,
-        lengths=Ls,
-        risk=np.asarray(cols["risk"]),
-        risk_theory=np.asarray(cols["risk_th"], dtype=float),
-        abs_risk=np.asarray(cols["abs"]),
-        calibration=np.asarray(cols["calib"]),
-        orth_stat=np.asarray(cols["orth"]),
-        orth_dof=np.asarray(cols["dof"]),
-        reducible=arrays("red"),
-        reducible_se=arrays("red_se"),
-        reducible_theory=arrays("red_th"),
-        gap=arrays("gap"),
-        gap_se=arrays("gap_se"),
-        gap_theory=arrays("gap_th"),
-        gap_rounding=arrays("slack"),
-    )
+    @property
+    def tolerance(self) -> np.ndarray:
+        """Quadrature error bound plus 64 units of rounding of the value."""
+        return self.error + 64 * _EPS * np.maximum(1.0, np.abs(self.quadrature))
+
+    def closed_form_error(self) -> float:
+        """``max |quadrature − closed form| / tolerance`` over heads and sequences.
+
+        Returns
+        -------
+        float
+            At most 1 when quadrature and closed form agree within the tolerance.
+
+        Examples
+        --------
+        >>> hp = HeadPredictions(NormalNormal(0, 1, 1), [[0.2]])
+        >>> bool(hp.closed_form_error() <= 1)
+        True
+        """
+        diff = np.abs(self.quadrature - self.closed_form)
+        return float(np.max(diff / self.tolerance))
+
+    def separation(self, i: int, j: int) -> np.ndarray:
+        """Per head, ``|p_i − p_j| / (tol_i + tol_j)`` for sequences ``i`` and ``j``.
+
+        Parameters
+        ----------
+        i, j : int
+            Column indices of two sequences.
+
+        Returns
+        -------
+        numpy.ndarray, shape (3,)
+            At most 1 where the two predictions agree within their tolerances.
+
+        Raises
+        ------
+        ValueError
+            If an index is out of range.
+
+        Examples
+        --------
+        >>> hp = HeadPredictions(NormalNormal(0, 1, 1), [[0.0], [3.0]])
+        >>> bool(hp.separation(0, 1).min() > 1)
+        True
+        """
+        n = self.quadrature.shape[1]
+        i = check_int("i", i, minimum=0, maximum=n - 1)
+        j = check_int("j", j, minimum=0, maximum=n - 1)
+        tol = self.tolerance
+        diff = np.abs(self.quadrature[:, i] - self.quadrature[:, j])
+        return diff / (tol[:, i] + tol[:, j])

@@ -27,12 +27,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lib.validation import (
-    InputTypeError,
-    check_array,
-    check_finite_result,
-    check_int,
-)
+from lib.validation import InputTypeError, check_array, check_int
 
 __all__ = ["SlopeFit", "loglog_slope", "mean_se"]
 
@@ -91,8 +86,10 @@ def mean_se(samples, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(over="ignore"):
         mean = t.mean(axis=axis) * scale
         se = t.std(axis=axis, ddof=1) * scale / math.sqrt(n)
-    check_finite_result("mean", mean)
-    check_finite_result("standard error", se)
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(se))):
+        raise FloatingPointError(
+            "samples are too large: their mean or standard error overflows"
+        )
     return mean, se
 
 
@@ -179,8 +176,12 @@ def loglog_slope(x, y, se=None, *, weighted: bool = True) -> SlopeFit:
         resid = ly - intercept - slope * lx
         stderr = np.sqrt(np.sum(resid**2) / (xs.size - 2) / sxx)
     else:
+        top = log_rel.max()  # factor the largest relative error out of the sum
         with np.errstate(over="ignore"):
-            stderr = np.sqrt(np.sum((coef * np.exp(log_rel)) ** 2))
+            stderr = np.exp(top) * np.sqrt(np.sum((coef * np.exp(log_rel - top)) ** 2))
     fit = SlopeFit(np.float64(slope), np.float64(stderr), np.float64(intercept))
-    check_finite_result("log-log fit", np.array(fit))
+    if not np.all(np.isfinite(fit)):
+        raise FloatingPointError(
+            "se is too large: the slope's standard error overflows"
+        )
     return fit

@@ -21,8 +21,9 @@ from scipy import integrate, stats
 
 from lib.latent import (
     BetaBernoulli,
+    GaussianStudy,
+    HeadPredictions,
     NormalNormal,
-    gaussian_study,
     normal_median_variance,
     orthogonality_statistic,
     representation_predictions,
@@ -355,10 +356,26 @@ def test_orthogonality_statistic_is_chi_square_under_the_hypothesis():
     assert abs(np.mean(stats_) - 4) <= 5 * np.sqrt(2 * 4 / 400)
 
 
+def test_head_predictions_agree_for_the_same_statistic_and_not_otherwise():
+    model = NormalNormal(0.5, 1.5, 2.0)
+    x = np.array([0.3, -1.2, 2.5, 0.9, 1.1])
+    d = np.array([0.4, -0.1, 0.3, -0.5, -0.1])  # zero-sum: same L and S
+    hp = HeadPredictions(model, [x, x + d, x + 1.0, list(x[:3])])
+    assert hp.quadrature.shape == hp.closed_form.shape == (3, 4)
+    assert hp.closed_form_error() <= 1
+    assert np.all(hp.separation(0, 1) <= 1)
+    assert np.all(hp.separation(0, 2) > 1e6)
+    assert np.array_equal(hp.separation(1, 0), hp.separation(0, 1))
+    m, v = model.posterior(x)
+    np.testing.assert_allclose(
+        hp.closed_form[:, 0], [m, m * m + v, stats.norm.cdf(m / np.sqrt(v))], rtol=1e-15
+    )
+
+
 # ---------------------------------------------------------------- the Gaussian study
-def test_gaussian_study_reproduces_a_hand_simulation():
+def test_study_reproduces_a_hand_simulation():
     model, sigma_y, n = NormalNormal(0.5, 1.5, 2.0), 0.5, 400
-    study = gaussian_study(model, [1, 5], n, sigma_y, np.random.default_rng(3))
+    study = GaussianStudy(model, [1, 5], n, sigma_y, np.random.default_rng(3))
     rng = np.random.default_rng(3)
     for i, L in enumerate([1, 5]):
         z, x = model.sample(L, n, rng)
@@ -377,8 +394,8 @@ def test_gaussian_study_reproduces_a_hand_simulation():
     assert np.allclose(study.risk_theory, model.bayes_risk(np.array([1, 5]), sigma_y))
 
 
-def test_gaussian_study_bands_are_the_stated_quantiles():
-    study = gaussian_study(
+def test_study_bands_are_the_stated_quantiles():
+    study = GaussianStudy(
         NormalNormal(0, 1, 1), [3], 200, 0.0, np.random.default_rng(0)
     )
     alpha = 1e-3
@@ -390,7 +407,7 @@ def test_gaussian_study_bands_are_the_stated_quantiles():
     gap = bands["gap, first token"]
     assert gap.half_width >= zq * study.gap_se["first token"][0]
     assert len(study.bands(alpha)) == len(study.FAMILIES)
-    fit, slope_theory = gaussian_study(
+    fit, slope_theory = GaussianStudy(
         NormalNormal(0, 1, 1), [1, 3, 9], 200, 0.0, np.random.default_rng(1)
     ).slope("posterior", 1)
     assert slope_theory == pytest.approx(
@@ -402,7 +419,7 @@ def test_a_wrong_posterior_fails_the_studys_bands(monkeypatch):
     """σ for σ² in the posterior variance: the calibration band fails."""
     model = NormalNormal(0.5, 1.5, 2.0)
     monkeypatch.setattr(model, "_rho", np.float64(1.5**2 / 2.0))  # τ²/σ for τ²/σ²
-    study = gaussian_study(model, [9], 2000, 0.5, np.random.default_rng(5))
+    study = GaussianStudy(model, [9], 2000, 0.5, np.random.default_rng(5))
     assert study.worst(1e-6)["calibration E(z − m_L)² = v_L"] > 1
 
 
@@ -460,6 +477,23 @@ BAD = [
     ),
     (lambda: representation_predictions("model", [1.0]), InputTypeError, "model"),
     (lambda: representation_risks(NormalNormal(0, 1, 1), 4), ValueError, "L"),
+    (lambda: HeadPredictions(NormalNormal(0, 1, 1), 3.0), InputTypeError, "sequences"),
+    (
+        lambda: HeadPredictions(NormalNormal(0, 1, 1), np.ones(3)),
+        ValueError,
+        "sequences",
+    ),
+    (lambda: HeadPredictions(NormalNormal(0, 1, 1), []), ValueError, "sequences"),
+    (
+        lambda: HeadPredictions(NormalNormal(0, 1, 1), [[np.nan]]),
+        ValueError,
+        "sequences",
+    ),
+    (
+        lambda: HeadPredictions(NormalNormal(0, 1, 1), [[1.0]]).separation(0, 1),
+        ValueError,
+        "j",
+    ),
     (lambda: token_features([1.0, np.inf]), ValueError, "x"),
     (lambda: token_features([1.0], mu0=np.nan), ValueError, "mu0"),
     (
@@ -473,21 +507,21 @@ BAD = [
         "variance",
     ),
     (
-        lambda: gaussian_study(
+        lambda: GaussianStudy(
             NormalNormal(0, 1, 1), [2], 50, 0.5, np.random.default_rng(0)
         ),
         ValueError,
         "lengths",
     ),
     (
-        lambda: gaussian_study(
+        lambda: GaussianStudy(
             NormalNormal(0, 1, 1), [3], 5, 0.5, np.random.default_rng(0)
         ),
         ValueError,
         "n",
     ),
     (
-        lambda: gaussian_study(NormalNormal(0, 1, 1), [3], 50, 0.5, 7),
+        lambda: GaussianStudy(NormalNormal(0, 1, 1), [3], 50, 0.5, 7),
         InputTypeError,
         "rng",
     ),
