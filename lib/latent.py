@@ -659,7 +659,7 @@ def representation_predictions(model: NormalNormal, x) -> dict[str, np.ndarray]:
     Returns
     -------
     dict of str to numpy.ndarray
-        Keys :data:`REPRESENTATIONS`, values of shape ``x.shape[:-1]``.
+        Keys ``REPRESENTATIONS``, values of shape ``x.shape[:-1]``.
 
     Raises
     ------
@@ -711,7 +711,7 @@ def representation_risks(model: NormalNormal, L: int) -> dict[str, np.float64]:
     Returns
     -------
     dict of str to numpy.float64
-        Keys :data:`REPRESENTATIONS`.
+        Keys ``REPRESENTATIONS``.
 
     Raises
     ------
@@ -872,7 +872,7 @@ class GaussianStudy:
     For each ``L``: draw ``(z, x)`` from ``model`` and ``y = z + σ_y ε``; record the
     squared and absolute errors of the posterior mean ``m_L`` in ``y``, its
     calibration ``mean (z − m_L)²``, the orthogonality statistic of ``z − m_L``
-    against :func:`token_features`, and for each of :data:`REPRESENTATIONS` its
+    against :func:`token_features`, and for each of ``REPRESENTATIONS`` its
     reducible risk ``mean (z − ẑ)²`` and its paired gap
     ``d = (z − ẑ)² − (z − m_L)²`` to the posterior, with standard errors and the
     exact values of :func:`representation_risks`.
@@ -894,7 +894,7 @@ class GaussianStudy:
     risk, risk_theory, abs_risk, calibration, orth_stat, orth_dof : numpy.ndarray
         One entry per length.
     reducible, reducible_se, reducible_theory, gap, gap_se, gap_theory : dict
-        Keyed by :data:`REPRESENTATIONS`, arrays over the lengths.
+        Keyed by ``REPRESENTATIONS``, arrays over the lengths.
     gap_rounding : dict
         Floating-point slack ``8 ε mean((z − ẑ)² + (z − m_L)²)`` of each gap.
 
@@ -987,7 +987,7 @@ class GaussianStudy:
         χ² bands are exact (the symmetric band around the mean that contains the
         two-sided χ² interval); the absolute-risk band is a CLT band with the known
         variance ``R_L (1 − 2/π)``; gap bands are CLT bands ``z_{α/2} s_d/√n`` plus
-        :attr:`gap_rounding`.
+        ``gap_rounding``.
 
         Parameters
         ----------
@@ -1113,7 +1113,7 @@ class GaussianStudy:
         Parameters
         ----------
         rep : str
-            One of :data:`REPRESENTATIONS`.
+            One of ``REPRESENTATIONS``.
         min_length : int
             Shortest length in the fit (at least 3 lengths must remain).
 
