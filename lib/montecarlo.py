@@ -4,10 +4,10 @@ log–log slopes.
 Every rate in the book is a least-squares slope of ``log y`` on ``log x``; every Monte
 Carlo average comes with the standard error ``sd/√n`` of its independent terms.
 
-Return types: NumPy. :func:`mean_se` returns ``float64`` arrays (``np.float64``
+Return types: :func:`mean_se` returns NumPy ``float64`` arrays (``np.float64``
 scalars for 1-d input); :func:`loglog_slope` returns a :class:`SlopeFit`, a named
-tuple of three ``np.float64`` (which are also Python floats, so
-``slope, se, intercept = loglog_slope(...)`` keeps working). Inputs are validated with
+tuple of three Python floats (so ``slope, se, intercept = loglog_slope(...)`` and
+``myst_nb.glue`` of a slope keep working). Inputs are validated with
 :mod:`lib.validation`; a result that overflows raises ``FloatingPointError``.
 
 Examples
@@ -96,9 +96,9 @@ def mean_se(samples, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
 class SlopeFit(NamedTuple):
     """A least-squares slope of ``log y`` on ``log x``."""
 
-    slope: np.float64
-    se: np.float64
-    intercept: np.float64
+    slope: float
+    se: float
+    intercept: float
 
 
 def loglog_slope(x, y, se=None, *, weighted: bool = True) -> SlopeFit:
@@ -179,7 +179,7 @@ def loglog_slope(x, y, se=None, *, weighted: bool = True) -> SlopeFit:
         top = log_rel.max()  # factor the largest relative error out of the sum
         with np.errstate(over="ignore"):
             stderr = np.exp(top) * np.sqrt(np.sum((coef * np.exp(log_rel - top)) ** 2))
-    fit = SlopeFit(np.float64(slope), np.float64(stderr), np.float64(intercept))
+    fit = SlopeFit(float(slope), float(stderr), float(intercept))
     if not np.all(np.isfinite(fit)):
         raise FloatingPointError(
             "se is too large: the slope's standard error overflows"
