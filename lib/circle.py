@@ -69,6 +69,7 @@ __all__ = [
     "multihead_error_covariance",
     "multihead_error_terms",
     "multihead_errors",
+    "multihead_tv_limit",
     "nested_slope_band",
     "predicted_attention_mse",
     "readout_matrix",
@@ -918,6 +919,72 @@ def gaussian_tv(mean_difference, precision) -> np.ndarray:
     return erf(np.sqrt(np.maximum(q, 0.0)) / (2 * math.sqrt(2)))
 
 
+def multihead_tv_limit(
+    t_heads,
+    beta: float,
+    rng: np.random.Generator,
+    size: int,
+    *,
+    tau: float,
+    sigma: float,
+    degree: int = 2,
+) -> np.ndarray:
+    """Draws of the limit of the TV distance between the posterior and ``N(ẑ, Σ_X)``.
+
+    With full-rank heads, ``√L (ẑ - μ_X) → ξ`` where, given ``z ~ N(0, τ² I)``,
+    ``ξ ~ N(0, V(z))`` (:func:`multihead_error_covariance` with ``z``), and
+    ``L Σ_X → σ² M⁻¹``; so ``δ² → ξᵀ M ξ / σ²`` and the distance tends in law to
+    ``erf(δ/(2√2))`` (:func:`gaussian_tv`). Its mean is estimated by the mean of
+    these draws.
+
+    Parameters
+    ----------
+    t_heads : array_like
+        Query angles of the heads (full column rank), 1-d.
+    beta : float
+        Inverse temperature ``>= 0``.
+    rng : numpy.random.Generator
+        Source of the draws (first ``z``, then ``ξ``).
+    size : int
+        Number of draws ``>= 1``.
+    tau, sigma : float
+        Prior and noise scales ``> 0``.
+    degree : int, default 2
+        Highest harmonic ``D``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(size,)``, values in ``[0, 1)``.
+
+    Raises
+    ------
+    ValueError
+        For invalid arguments, or heads that cannot recover ``z``
+        (``rank(Φ_Q D_β) < 2D + 1``).
+
+    Examples
+    --------
+    >>> t5 = 2 * np.pi * np.arange(5) / 5
+    >>> d = multihead_tv_limit(t5, 4.0, np.random.default_rng(0), 100, tau=1.0,
+    ...                        sigma=0.5)
+    >>> d.shape, bool(np.all((d >= 0) & (d < 1)))
+    ((100,), True)
+    """
+    rng = check_rng("rng", rng)
+    size = check_int("size", size, minimum=1)
+    t_heads = _heads(t_heads)
+    D = check_int("degree", degree, minimum=0)
+    p = 2 * D + 1
+    Dq = fourier_features(t_heads, D) * smoothing_factors(beta, D)
+    if np.linalg.matrix_rank(Dq) < p:
+        raise ValueError(f"t_heads must give rank {p}; these heads cannot recover z")
+    z = check_positive("tau", tau) * rng.standard_normal((size, p))
+    Vz = multihead_error_covariance(t_heads, beta, tau=tau, sigma=sigma, degree=D, z=z)
+    xi = np.einsum("rij,rj->ri", np.linalg.cholesky(Vz), rng.standard_normal((size, p)))
+    return gaussian_tv(xi, np.diag(1.0 / feature_moment_inverse(D)) / sigma**2)
+
+
 # ------------------------------------------------------------------------- experiment
 class AttentionErrors(NamedTuple):
     """Per-sequence errors of softmax attention on nested prefixes of sequences.
@@ -1090,12 +1157,14 @@ class MultiheadErrors(NamedTuple):
     Fields (arrays over ``[length, sequence]``): ``sq_error`` = ``‖ẑ - μ_X‖²``;
     ``linear`` (…, p) = ``ψ̄ = A Ū/a - M⁻¹ Φᵀε/L``, the first-order term of
     ``ẑ - μ_X - (P - I) z``; ``floor`` = ``‖(I - P) z‖²`` (per sequence);
-    ``tv`` = TV between ``N(μ_X, Σ_X)`` and ``N(ẑ, Σ_X)``.
+    ``floor_cross`` = ``2((I - P) z)ᵀ ψ̄``, of mean zero; ``tv`` = TV between
+    ``N(μ_X, Σ_X)`` and ``N(ẑ, Σ_X)``.
     """
 
     sq_error: np.ndarray
     linear: np.ndarray
     floor: np.ndarray
+    floor_cross: np.ndarray
     tv: np.ndarray
 
 
@@ -1153,8 +1222,10 @@ def multihead_errors(errors: AttentionErrors, heads, query_angles) -> MultiheadE
     b0 = errors.beta[0]
     A0 = readout_matrix(qa[idx], b0, D)
     P0 = A0 @ (fourier_features(qa[idx], D) * smoothing_factors(b0, D))
-    floor = ((errors.z - errors.z @ P0.T) ** 2).sum(-1)
-    return MultiheadErrors(np.array(sq), np.array(lin), floor, np.array(tv))
+    hidden = errors.z - errors.z @ P0.T  # (I − P) z
+    lin = np.array(lin)
+    cross = 2 * np.einsum("rp,nrp->nr", hidden, lin)
+    return MultiheadErrors(np.array(sq), lin, (hidden**2).sum(-1), cross, np.array(tv))
 
 
 # ----------------------------------------------------------------------------- bands

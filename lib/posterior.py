@@ -567,7 +567,8 @@ def grid_remainder_bounds(
     Raises
     ------
     ValueError
-        For invalid arguments or an ``R`` that violates the conditions.
+        For invalid arguments, an ``R`` that violates the conditions, or a grid so
+        coarse that ``ε₀ >= 1/2`` (``h`` above about ``3.7 s``).
 
     Examples
     --------
@@ -591,6 +592,12 @@ def grid_remainder_bounds(
     eps0 = 2 * decay.sum()
     m1 = abs(mu) + s2 * h / (2 * tau**2)
     eps1 = 2 * ((m1 + 2 * np.pi * k * s2 / h) * decay).sum()
+    if eps0 >= 0.5:
+        raise ValueError(
+            "m is too small for the aliasing bound: the cell width h = 2R/m must be"
+            f" below about 3.7 posterior standard deviations (h = {h:.3g},"
+            f" s = {np.sqrt(s2):.3g})"
+        )
     aliasing = (eps1 + abs(mu_t) * eps0) / (1 - eps0)
     eta, A = gaussian_natural(grid.atoms, sigma)
     q = posterior_query([x_sum], L)
