@@ -350,7 +350,9 @@ def test_multihead_covariance_identities():
     """Symmetric PSD; E_z V(z) = V (cubature exact for quadratics); v = tr V − 2σ² tr
     ((I − P)M⁻¹) with the null space from an SVD (independent of the pseudo-inverse)."""
     beta, tau, sigma = 4.0, 1.3, 0.5
-    m_inv = np.diag([1.0, 2, 2, 2, 2])
+    t = 2 * np.pi * np.arange(64) / 64  # E φφᵀ by the trapezoidal rule (exact here)
+    phi = circle.fourier_features(t)
+    m_inv = np.linalg.inv(phi.T @ phi / t.size)
     for H in (4, 5, 8):
         th = 0.7 + 2 * np.pi * np.arange(H) / H
         V = circle.multihead_error_covariance(th, beta, tau=tau, sigma=sigma)
