@@ -168,6 +168,7 @@ def test_binned_prior_masses_are_the_cell_probabilities(m, R, tau):
     assert grid.h == pytest.approx(2 * R / m)
 
 
+@pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")
 @settings(max_examples=6, deadline=None)
 @given(
     x_sum=st.floats(-8, 8),
