@@ -65,6 +65,7 @@ from lib.validation import (
 __all__ = [
     "AttentionDerivative",
     "ERMStudy",
+    "LengthSweep",
     "SizeSweep",
     "attention_derivative_terms",
     "attention_loss_matrix",
@@ -78,6 +79,7 @@ __all__ = [
     "erm_study",
     "excess_risk",
     "grid_erm",
+    "lemma_by_length",
     "limit_risk",
     "limit_score_variance",
     "linear_model_risk_matrix",
@@ -1209,6 +1211,73 @@ def score_matrix_gradient(q, K, v, W) -> tuple[np.ndarray, np.ndarray]:
         cov_vk = mom[..., 1 + d :] - mom[..., :1] * mom[..., 1 : 1 + d]  # (m, n, d)
         formula = qs[:, None] * cov_vk[..., None, :]  # q Cov_p(v, k)ᵀ
     return grad.numpy(), formula.numpy()
+
+
+class LengthSweep(NamedTuple):
+    """The lemma's quantities on prefixes of the same sequences."""
+
+    sup_derivative: np.ndarray  # (n, n_L): sup over β of |∂_β attn|, per sequence
+    score_variance: np.ndarray  # (n_L, G, n): Var_p(q·k) under the attention weights
+    sup_matrix_gradient: np.ndarray  # (n, n_L): max over the matrices of ‖∇_W h_W‖_F
+    autograd_error: float  # largest |autograd − covariance formula|, both derivatives
+    cauchy_schwarz_slack: float  # largest |∂_β attn| − sd_p(v) sd_p(q·k)
+
+
+def lemma_by_length(q, K, v, betas, W, lengths) -> LengthSweep:
+    """:func:`attention_derivative_terms` and :func:`score_matrix_gradient` on prefixes.
+
+    Each sequence is truncated to every length in ``lengths`` (the same sequences,
+    longer), so that trends in ``L`` are paired.
+
+    Parameters
+    ----------
+    q : array_like
+        Query ``(d,)``.
+    K : array_like
+        Keys ``(n, L_max, d)``.
+    v : array_like
+        Values ``(n, L_max)``.
+    betas : array_like
+        1-d grid of temperatures.
+    W : array_like
+        Score matrices ``(m, d, d)``, the same for every sequence.
+    lengths : array_like of int
+        Prefix lengths ``1 ≤ L ≤ L_max``.
+
+    Returns
+    -------
+    LengthSweep
+
+    Raises
+    ------
+    ValueError
+        For a bad argument (named).
+
+    Examples
+    --------
+    >>> K = np.array([[[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]]])
+    >>> out = lemma_by_length([1.0, 0.0], K, [[1.0, 0.0, 0.0]], [0.0, 1.0],
+    ...                       np.zeros((1, 2, 2)), [2, 3])
+    >>> out.sup_derivative.shape, out.score_variance.shape
+    ((1, 2), (2, 2, 1))
+    """
+    qa, Ka, va = _attention_inputs(q, K, v, "v")
+    b = _betas(betas, nonnegative=False)
+    Wa = check_array("W", W, ndim=3)
+    Ls = check_int_array("lengths", lengths, ndim=1, minimum=1, maximum=Ka.shape[1])
+    n = Ka.shape[0]
+    sup_d, sup_w = np.empty((n, Ls.size)), np.empty((n, Ls.size))
+    var_s = np.empty((Ls.size, b.size, n))
+    err, slack = 0.0, -np.inf
+    for j, L in enumerate(Ls):  # a few lengths; each step is batched
+        t = attention_derivative_terms(qa, Ka[:, :L], va[:, :L], b)
+        err = max(err, float(np.abs(t.autograd - t.covariance).max()))
+        slack = max(slack, float((np.abs(t.autograd) - t.sd_value * t.sd_score).max()))
+        sup_d[:, j], var_s[j] = np.abs(t.autograd).max(0), t.sd_score**2
+        grad, formula = score_matrix_gradient(qa, Ka[:, :L], va[:, :L], Wa)
+        err = max(err, float(np.abs(grad - formula).max()))
+        sup_w[:, j] = np.linalg.norm(grad, axis=(2, 3)).max(0)
+    return LengthSweep(sup_d, var_s, sup_w, err, slack)
 
 
 # ------------------------------------------------------------------------- Rademacher

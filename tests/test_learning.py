@@ -33,6 +33,7 @@ from lib.learning import (
     erm_study,
     excess_risk,
     grid_erm,
+    lemma_by_length,
     limit_risk,
     limit_score_variance,
     linear_model_risk_matrix,
@@ -340,6 +341,39 @@ def test_score_matrix_gradient_against_finite_differences():
         assert grad[m, i, a, b] == pytest.approx(fd, abs=1e-7)
 
 
+def test_lemma_by_length_against_separate_calls():
+    rng = np.random.default_rng(12)
+    K = _keys(rng.uniform(0, 2 * np.pi, (3, 9)))
+    v, q = rng.uniform(-1, 1, (3, 9)), np.array([0.6, 0.8])
+    W, betas, Ls = rng.normal(size=(2, 2, 2)), np.array([0.0, 1.5, 20.0]), [4, 9]
+    out = lemma_by_length(q, K, v, betas, W, Ls)
+    for j, L in enumerate(Ls):
+        w = np.stack(
+            [[softmax_np(b * (K[i, :L] @ q)) for i in range(3)] for b in betas]
+        )
+        s = K[:, :L] @ q  # (n, L)
+        cov = (w * v[:, :L] * s).sum(-1) - (w * v[:, :L]).sum(-1) * (w * s).sum(-1)
+        var = (w * s**2).sum(-1) - (w * s).sum(-1) ** 2
+        np.testing.assert_allclose(
+            out.sup_derivative[:, j], np.abs(cov).max(0), atol=1e-12
+        )
+        np.testing.assert_allclose(out.score_variance[j], var, atol=1e-12)
+        norms = [
+            [
+                np.linalg.norm(np.outer(q, _cov_vk(Wm, K[i, :L], v[i, :L], q)))
+                for i in range(3)
+            ]
+            for Wm in W
+        ]
+        np.testing.assert_allclose(out.sup_matrix_gradient[:, j], np.max(norms, 0))
+    assert out.autograd_error < 1e-12 and out.cauchy_schwarz_slack < 1e-12
+
+
+def _cov_vk(Wm, K, v, q):
+    w = softmax_np(K @ (Wm.T @ q))
+    return (w * v) @ K - (w @ v) * (w @ K)
+
+
 # --------------------------------------------------------------------------- limits
 def _von_mises_mean(fun, beta):
     num = quad(lambda t: fun(t) * math.exp(beta * (math.cos(t) - 1)), 0, 2 * math.pi)
@@ -578,6 +612,14 @@ GOOD = {
     ),
     attention_derivative_terms: dict(
         q=[1.0, 0.0], K=K3, v=np.zeros((2, 3)), betas=[1.0]
+    ),
+    lemma_by_length: dict(
+        q=[1.0, 0.0],
+        K=K3,
+        v=np.zeros((2, 3)),
+        betas=[1.0],
+        W=np.zeros((1, 2, 2)),
+        lengths=[2, 3],
     ),
     score_matrix_gradient: dict(
         q=[1.0, 0.0], K=K3, v=np.zeros((2, 3)), W=np.zeros((1, 2, 2))
