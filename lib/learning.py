@@ -429,7 +429,10 @@ def optimisation_error(emp_risks, chosen) -> np.ndarray:
         "chosen", chosen, minimum=0, maximum=e.shape[-1] - 1, nonempty=False
     )
     if c.shape != e.shape[:-1]:
-        raise ValueError(f"chosen must have shape {e.shape[:-1]}, got {c.shape}")
+        raise ValueError(
+            f"chosen must have the shape of emp_risks without its grid axis,"
+            f" {e.shape[:-1]}, got {c.shape}"
+        )
     picked = np.take_along_axis(e, c[..., None], axis=-1)[..., 0]
     return picked - e.min(axis=-1)
 
@@ -624,6 +627,16 @@ def erm_size_sweep(losses, pop_risk, sizes, n_super: int, bounds=None) -> SizeSw
 
 
 # ----------------------------------------------------------------------------- data
+def _working_dtype(dt: torch.dtype, betas, q, K, values) -> torch.dtype:
+    """float64 instead of float32 when scores or values would leave float32's range."""
+    if dt == torch.float64:
+        return dt
+    score = np.max(np.abs(betas)) * np.max(np.abs(q)) * np.max(np.abs(K))
+    if max(score, np.max(np.abs(values))) > 1e30:  # float32 overflows at 3.4e38
+        return torch.float64
+    return dt
+
+
 def _attention_inputs(q, K, V, v_name: str = "V"):
     qa = check_array("q", q)
     if qa.ndim == 2 and qa.shape[0] == 1:
@@ -684,7 +697,7 @@ def attention_loss_matrix(
     if ya.shape != Ka.shape[:1]:
         raise ValueError(f"y must have shape {Ka.shape[:1]}, got {ya.shape}")
     chunk = check_int("chunk_elements", chunk_elements, minimum=1)
-    dt = check_choice("dtype", dtype, _DTYPES)
+    dt = _working_dtype(check_choice("dtype", dtype, _DTYPES), b, qa, Ka, Va)
     n, L, _ = Ka.shape
     G = b.size
     step = max(1, chunk // (G * L))
@@ -780,7 +793,7 @@ def linear_model_risk_matrix(
     s = check_positive("noise_var", noise_var, allow_zero=True)
     c = check_positive("label_noise_var", label_noise_var, allow_zero=True)
     chunk = check_int("chunk_elements", chunk_elements, minimum=1)
-    dt = check_choice("dtype", dtype, _DTYPES)
+    dt = _working_dtype(check_choice("dtype", dtype, _DTYPES), b, qa, Ka, Pa)
     n, L, _ = Ka.shape
     G = b.size
     step = max(1, chunk // (G * L))
@@ -795,7 +808,8 @@ def linear_model_risk_matrix(
             mean_phi, w = softmax_attention(qt, Kc, Pc, beta, return_weights=True)
             bias2 = ((tt - mean_phi[:, :, 0].double()) ** 2).sum(-1)  # (G, chunk)
             w2 = (w[:, :, 0].double() ** 2).sum(-1)
-            out[start : start + step] = (a * bias2 + s * w2 + c).T.numpy()
+            with np.errstate(over="ignore"):
+                out[start : start + step] = (a * bias2 + s * w2 + c).T.numpy()
     return check_finite_result("linear_model_risk_matrix", out)
 
 
@@ -872,7 +886,10 @@ def erm_study(
     sigma_y = check_positive("sigma_y", sigma_y, allow_zero=True)
     t_star = check_real("t_star", t_star)
     D = check_int("degree", degree, minimum=0)
-    a, s, c = tau**2 / 3, sigma**2 / 3, sigma_y**2 / 3  # variances of Unif[-h, h]
+    h_z, h_e, h_y = (np.float64(h) for h in (tau, sigma, sigma_y))
+    with np.errstate(over="ignore"):  # the variances of Unif[-h, h]
+        a, s, c = h_z**2 / 3, h_e**2 / 3, h_y**2 / 3
+    check_finite_result("erm_study", np.array([a, s, c]))
     L_max = int(Ls.max())
     q, phi = unit_circle(t_star), fourier_features(t_star, D)
     data = sample_circle_model(
@@ -990,7 +1007,13 @@ def limit_risk(
     c = check_positive("label_noise_var", label_noise_var, allow_zero=True)
     D = check_int("degree", degree, minimum=0)
     phi = fourier_features(t, D)
-    return a * np.sum(((1.0 - smoothing_factors(b, D)) * phi) ** 2, axis=-1) + c
+    one_minus_r = np.empty((*b.shape, phi.size))
+    small = b <= 1e7  # beyond, I_n/I_0 has no float ratio: Hankel's expansion
+    one_minus_r[small] = 1.0 - smoothing_factors(b[small], D)
+    n2 = np.concatenate([[0], np.repeat(np.arange(1, D + 1), 2)]) ** 2.0
+    x = 1.0 / b[~small][..., None]
+    one_minus_r[~small] = n2 * x / 2 + (2 * n2 - n2**2) * x**2 / 8
+    return a * np.sum((one_minus_r * phi) ** 2, axis=-1) + c
 
 
 # ----------------------------------------------------------------------------- lemma
@@ -1143,11 +1166,14 @@ def attention_derivative_terms(q, K, v, betas) -> AttentionDerivative:
     qa, Ka, va = _attention_inputs(q, K, v, "v")
     auto = beta_derivative_autograd(qa[None, :], Ka, va[..., None], b)[..., 0, 0]
     cov = beta_derivative_covariance(qa[None, :], Ka, va[..., None], b)[..., 0, 0]
-    s = Ka @ qa  # (n, L)
+    with np.errstate(over="ignore", invalid="ignore"):
+        s = Ka @ qa  # (n, L)
+        feats = np.stack([va, va**2, s, s**2], -1)
+    check_finite_result("attention_derivative_terms", feats)
     moments = softmax_attention(
         qa[None, :],
         Ka,
-        np.stack([va, va**2, s, s**2], -1),
+        feats,
         torch.as_tensor(b).reshape(-1, 1, 1, 1),
     )[..., 0, :].numpy()  # (G, n, 4)
     sd_v = np.sqrt(np.clip(moments[..., 1] - moments[..., 0] ** 2, 0, None))
@@ -1324,10 +1350,12 @@ def empirical_rademacher(
     absolute = _bool("absolute", absolute)
     N = ls.shape[-2]
     signs = rng.integers(0, 2, size=(*ls.shape[:-2], S, N)) * 2.0 - 1.0
-    sums = signs @ ls  # (..., S, G)
-    sups = np.max(np.abs(sums) if absolute else sums, axis=-1) / N  # (..., S)
-    check_finite_result("empirical_rademacher", sups)
-    return sups.mean(axis=-1), sups.std(axis=-1, ddof=1) / math.sqrt(S)
+    with np.errstate(over="ignore", invalid="ignore"):
+        sums = signs @ ls  # (..., S, G)
+        sups = np.max(np.abs(sums) if absolute else sums, axis=-1) / N  # (..., S)
+        est, se = sups.mean(axis=-1), sups.std(axis=-1, ddof=1) / math.sqrt(S)
+    check_finite_result("empirical_rademacher", np.stack([est, se]))
+    return est, se
 
 
 # ----------------------------------------------------------------------------- slopes
@@ -1428,4 +1456,6 @@ def bootstrap_band(se: float, n_rows: int, fpp: float, *, two_sided: bool = True
     R = check_int("n_rows", n_rows, minimum=2)
     p = check_real("fpp", fpp, low=0.0, high=1.0, low_open=True, high_open=True)
     tail = p / 2 if _bool("two_sided", two_sided) else p
-    return float(student_t.isf(tail, R - 1) * s)
+    with np.errstate(over="ignore"):
+        band = student_t.isf(tail, R - 1) * s
+    return float(check_finite_result("bootstrap_band", band))

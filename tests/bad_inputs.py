@@ -566,6 +566,7 @@ ROWS += [
 _RISKS = np.array([[0.3, 0.1, 0.2], [0.25, 0.2, 0.4]])
 _LOSSES = np.array([[0.3, 0.1, 0.2], [0.2, 0.4, 0.1], [0.5, 0.3, 0.3], [0.1, 0.2, 0.6]])
 _KS = np.stack([K.numpy(), K.numpy()[::-1]])  # (n, L, d)
+_VS = np.array([[1.0, 2.0, 0.5], [0.0, 1.0, 1.0]])  # (n, L) scalar values
 _BOUND = dict(delta=0.05, loss_bound=1.0, lipschitz=2.0, param_range=5.0)
 ROWS += [
     Row(
@@ -627,7 +628,7 @@ ROWS += [
     ),
     Row(
         "lib.learning.empirical_rademacher",
-        dict(losses=_LOSSES, n_signs=8, rng=rng()),
+        dict(losses=_LOSSES, n_signs=8, rng=rng(), absolute=False),
         accepts={"losses": BATCH},
     ),
     Row(
@@ -653,6 +654,122 @@ ROWS += [
         "lib.learning.tightest_uniform_convergence_bound",
         dict(N=100, **_BOUND, eps_grid=np.array([0.05, 0.1, 0.2])),
         accepts={"N": SCALAR_OR_ARRAY},
+    ),
+    Row(
+        "lib.learning.rademacher_bound",
+        dict(
+            rademacher=np.array([0.1, 0.2]), N=10, n_signs=5, loss_bound=1.0, delta=0.1
+        ),
+        accepts={"rademacher": ANY_SHAPE},
+    ),
+    Row(
+        "lib.learning.optimisation_error",
+        dict(emp_risks=_RISKS, chosen=np.array([1, 0])),
+    ),
+    Row(
+        "lib.learning.erm_size_sweep",
+        dict(
+            losses=np.stack([_LOSSES, _LOSSES[::-1]]),
+            pop_risk=np.array([[0.2, 0.15, 0.3], [0.25, 0.2, 0.3]]),
+            sizes=np.array([1, 2]),
+            n_super=2,
+            bounds=np.array([1.0, 0.5]),
+        ),
+        accepts={"bounds": OPTIONAL},
+    ),
+    Row(
+        "lib.learning.erm_study",
+        dict(
+            lengths=np.array([2, 3]),
+            n_sequences=2,
+            n_population=2,
+            betas=np.array([0.0, 1.0]),
+            rng=rng(),
+            tau=1.0,
+            sigma=0.5,
+            sigma_y=0.5,
+            t_star=0.0,
+            degree=2,
+        ),
+        accepts={"lengths": GRID, "betas": GRID},
+    ),
+    Row(
+        "lib.learning.limit_score_variance",
+        dict(betas=np.array([0.0, 1.0])),
+        accepts={"betas": ANY_SHAPE},
+    ),
+    Row(
+        "lib.learning.limit_risk",
+        dict(
+            betas=np.array([1.0]),
+            t_star=0.0,
+            latent_var=1.0,
+            label_noise_var=0.1,
+            degree=2,
+        ),  # fmt: skip
+        accepts={"betas": ANY_SHAPE},
+    ),
+    Row(
+        "lib.learning.attention_derivative_terms",
+        dict(q=np.array([0.6, 0.8]), K=_KS, v=_VS, betas=np.array([0.5, 1.0])),
+        accepts={"betas": GRID},
+    ),
+    Row(
+        "lib.learning.score_matrix_gradient",
+        dict(q=np.array([0.6, 0.8]), K=_KS, v=_VS, W=np.ones((1, 2, 2))),
+    ),
+    Row(
+        "lib.learning.lemma_by_length",
+        dict(
+            q=np.array([0.6, 0.8]),
+            K=_KS,
+            v=_VS,
+            betas=np.array([0.5, 1.0]),
+            W=np.ones((1, 2, 2)),
+            lengths=np.array([2, 3]),
+        ),
+        accepts={"betas": GRID, "lengths": GRID},
+    ),
+    Row(
+        "lib.learning.bootstrap_band",
+        dict(se=1.0, n_rows=4, fpp=0.01, two_sided=True),
+    ),
+    Row(
+        "lib.learning.SizeSweep",
+        dict(
+            gap=np.zeros((2, 1, 1)),
+            excess=np.zeros((2, 1, 1)),
+            optimisation_error=0.0,
+            excess_minus_twice_gap=0.0,
+            violations=np.zeros((1, 1), dtype=int),
+            n_datasets=np.ones(1, dtype=int),
+        ),
+        record=RECORD,
+    ),
+    Row(
+        "lib.learning.ERMStudy",
+        dict(
+            losses=np.zeros((1, 2, 2)),
+            r_pop=np.zeros((1, 2, 2)),
+            r_lin=np.zeros((1, 2)),
+        ),
+        record=RECORD,
+    ),
+    Row(
+        "lib.learning.AttentionDerivative",
+        dict(autograd=_RISKS, covariance=_RISKS, sd_value=_RISKS, sd_score=_RISKS),
+        record=RECORD,
+    ),
+    Row(
+        "lib.learning.LengthSweep",
+        dict(
+            sup_derivative=_RISKS,
+            score_variance=np.zeros((1, 2, 2)),
+            sup_matrix_gradient=_RISKS,
+            autograd_error=0.0,
+            cauchy_schwarz_slack=0.0,
+        ),
+        record=RECORD,
     ),
 ]
 
@@ -1150,20 +1267,6 @@ NOT_YET_COMPLIANT: set[str] = {
     "lib.circle.readout_matrix",
     "lib.circle.multihead_error_covariance",
     "lib.circle.multihead_error_terms",
-    # lib.learning
-    "lib.learning.uniform_convergence_bound",
-    "lib.learning.squared_loss_constants",
-    "lib.learning.grid_erm",
-    "lib.learning.block_empirical_risks",
-    "lib.learning.attention_loss_matrix",
-    "lib.learning.linear_model_risk_matrix",
-    "lib.learning.sup_gap",
-    "lib.learning.excess_risk",
-    "lib.learning.empirical_rademacher",
-    "lib.learning.beta_derivative_autograd",
-    "lib.learning.beta_derivative_covariance",
-    "lib.learning.bootstrap_loglog_slope",
-    "lib.learning.tightest_uniform_convergence_bound",
     # lib.pretraining
     "lib.pretraining.sample_key_angles",
     "lib.pretraining.sample_pretraining_sequences",

@@ -419,6 +419,19 @@ def test_limit_risk_against_quadrature(beta, t_star):
     assert got[0] == pytest.approx(want, rel=1e-7, abs=1e-12)
 
 
+def test_limit_risk_for_huge_temperatures():
+    """Beyond β = 1e7 the Bessel ratios come from Hankel's expansion: continuous at the
+    switch, and 1 − r_n ~ n²/(2β) far out (so the risk tends to the noise c)."""
+    kw = dict(t_star=0.3, latent_var=1.0, label_noise_var=0.2)
+    near = limit_risk([1e7 * (1 - 1e-9), 1e7 * (1 + 1e-9)], **kw)
+    assert near[0] == pytest.approx(near[1], rel=1e-9)
+    b = 1e150
+    phi = np.array([1, math.cos(0.3), math.sin(0.3), math.cos(0.6), math.sin(0.6)])
+    one_minus_r = np.array([0, 1, 1, 4, 4]) / (2 * b)
+    want = np.sum((one_minus_r * phi) ** 2) + 0.2
+    assert limit_risk([b], **kw)[0] == pytest.approx(want, rel=1e-12)
+
+
 # --------------------------------------------------------------------------- matrices
 def test_attention_loss_matrix_against_numpy():
     rng = np.random.default_rng(6)
