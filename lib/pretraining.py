@@ -53,6 +53,7 @@ array([[1.778],
 from __future__ import annotations
 
 import math
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -77,7 +78,6 @@ from lib.validation import (
     check_int,
     check_int_array,
     check_positive,
-    check_probability,
     check_real,
     check_rng,
 )
@@ -149,10 +149,13 @@ def _angles(name: str, t, *, min_len: int = 1, ndim: int | None = None) -> np.nd
     return arr
 
 
-def _same_shape(name: str, x, shape: tuple[int, ...]) -> np.ndarray:
+def _same_shape(name: str, x, shape: tuple[int, ...], of: str) -> np.ndarray:
+    """``x`` as an array of exactly ``shape``, set by the argument(s) ``of``."""
     arr = check_array(name, x)
     if arr.shape != shape:
-        raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
+        raise ValueError(
+            f"{name} must have the shape {shape} set by {of}, got {arr.shape}"
+        )
     return arr
 
 
@@ -167,6 +170,11 @@ def _queries(query_angles) -> np.ndarray:
 
 def _latent_vector(a, p: int) -> np.ndarray:
     return check_array("a", a, ndim=1, shape=(p,))
+
+
+def _fpp(value) -> float:
+    """A false-alarm probability: a number in (0, 1)."""
+    return check_real("fpp", value, low=0.0, high=1.0, low_open=True, high_open=True)
 
 
 def _variance(name: str, value) -> float:
@@ -421,7 +429,7 @@ def masked_predictions(t, v, beta, n_mask: int = 1) -> np.ndarray:
     array([[2.5, 2. , 1.5]])
     """
     tt = _angles("t", t, min_len=2)
-    vv = torch.as_tensor(_same_shape("v", v, tt.shape))
+    vv = torch.as_tensor(_same_shape("v", v, tt.shape, "t"))
     W = _masked_weights(torch.as_tensor(tt), _grid(beta), n_mask, torch.float64)
     return (W @ vv[..., None])[..., 0].numpy()
 
@@ -463,7 +471,7 @@ def masked_loss(
            [0.   ]])
     """
     tt = torch.as_tensor(_angles("t", t, min_len=2, ndim=2))
-    vv = torch.as_tensor(_same_shape("v", v, tuple(tt.shape)))
+    vv = torch.as_tensor(_same_shape("v", v, tuple(tt.shape), "t"))
     chunk = check_int("chunk", chunk, minimum=1)
     targets, _ = mask_blocks(tt.shape[-1], n_mask)
     b = _grid(beta)
@@ -593,9 +601,16 @@ def masked_bayes_risk_given_keys(
     targets, blocked = mask_blocks(tt.shape[-1], n_mask)
     keep = np.stack([np.flatnonzero(~row) for row in blocked])  # (n_t, L − m)
     ctx = tt[..., keep]  # (..., n_t, L − m)
-    _, Sigma = linear_gaussian_posterior(
-        ctx, np.zeros_like(ctx), tau=math.sqrt(vz), sigma=math.sqrt(ve), degree=degree
-    )
+    try:
+        _, Sigma = linear_gaussian_posterior(
+            ctx, np.zeros_like(ctx), tau=math.sqrt(vz), sigma=math.sqrt(ve),
+            degree=degree,
+        )  # fmt: skip
+    except np.linalg.LinAlgError:
+        raise FloatingPointError(
+            "the posterior precision is singular in floating point for these"
+            " var_z and var_eps"
+        ) from None
     phi = fourier_features(tt[..., targets], degree)  # (..., n_t, p)
     quad = np.einsum(
         "...i,...ij,...j->...", phi, check_finite_result("Sigma", Sigma), phi
@@ -638,7 +653,7 @@ def representation(t, v, beta, query_angles, *, chunk: int = 1024) -> np.ndarray
            [1.]])
     """
     tt = _angles("t", t)
-    vv = _same_shape("v", v, tt.shape)
+    vv = _same_shape("v", v, tt.shape, "t")
     b = _grid(beta)
     Q = torch.as_tensor(unit_circle(_queries(query_angles)))  # (H, 2)
     chunk = check_int("chunk", chunk, minimum=1)
@@ -687,10 +702,10 @@ def sampled_downstream_loss(
     array([[1.5]])
     """
     tt = _angles("t", t, min_len=1, ndim=2)
-    yy = _same_shape("y", y, tt.shape[:1])
+    yy = _same_shape("y", y, tt.shape[:1], "t")
     b = _grid(beta)
     H = _queries(query_angles).size
-    w = _same_shape("head", head, (b.size, H))
+    w = _same_shape("head", head, (b.size, H), "beta and query_angles")
     lam = check_positive("ridge", ridge, allow_zero=True)
     r = representation(tt, v, b, query_angles)  # (G, n, H)
     pred = np.einsum("gnh,gh->gn", r, w)
@@ -764,7 +779,7 @@ def _moments(A, b) -> tuple[np.ndarray, np.ndarray]:
     A = check_array("A", A, min_ndim=2)
     if A.shape[-1] != A.shape[-2]:
         raise ValueError(f"A must have shape (..., H, H), got {A.shape}")
-    b = _same_shape("b", b, A.shape[:-1])
+    b = _same_shape("b", b, A.shape[:-1], "A")
     scale = max(1.0, float(np.abs(A).max()))
     if np.abs(A - np.swapaxes(A, -1, -2)).max() > 1e-10 * scale:
         raise ValueError("A must be symmetric (a second-moment matrix)")
@@ -805,13 +820,22 @@ def downstream_risk(A, b, ey2: float, ridge: float) -> DownstreamFit:
     ey2 = check_positive("ey2", ey2)
     lam = check_positive("ridge", ridge, allow_zero=True)
     scale = max(1.0, float(np.abs(A).max()))
-    if np.linalg.eigvalsh(A / scale).min() < -1e-10:
+    try:
+        lowest = np.linalg.eigvalsh(A / scale).min()
+    except np.linalg.LinAlgError:
+        raise FloatingPointError("the eigenvalues of A did not converge") from None
+    if lowest < -1e-10:
         raise ValueError("A must be positive semi-definite (a second-moment matrix)")
     H = A.shape[-1]
-    if lam > 0:
-        w = np.linalg.solve(A + lam * np.eye(H), b[..., None])[..., 0]
-    else:
-        w = (np.linalg.pinv(A, hermitian=True) @ b[..., None])[..., 0]
+    try:
+        if lam > 0:
+            w = np.linalg.solve(A + lam * np.eye(H), b[..., None])[..., 0]
+        else:
+            w = (np.linalg.pinv(A, hermitian=True) @ b[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        raise FloatingPointError(
+            "A + ridge·I is singular in floating point (scale A, or raise ridge)"
+        ) from None
     risk = (
         ey2
         - 2 * (w * b).sum(-1)
@@ -861,8 +885,8 @@ def downstream_per_sequence(A_seq, b_seq, head, ey2: float, ridge: float) -> np.
     A_seq = check_array("A_seq", A_seq, ndim=4)
     if A_seq.shape[-1] != A_seq.shape[-2]:
         raise ValueError(f"A_seq must have shape (G, n, H, H), got {A_seq.shape}")
-    b_seq = _same_shape("b_seq", b_seq, A_seq.shape[:-1])
-    w = _same_shape("head", head, (A_seq.shape[0], A_seq.shape[-1]))
+    b_seq = _same_shape("b_seq", b_seq, A_seq.shape[:-1], "A_seq")
+    w = _same_shape("head", head, (A_seq.shape[0], A_seq.shape[-1]), "A_seq")
     ey2 = check_positive("ey2", ey2)
     lam = check_positive("ridge", ridge, allow_zero=True)
     quad = np.einsum("gi,gnij,gj->gn", w, A_seq, w)
@@ -949,7 +973,7 @@ def risk_curves(
     degree = check_int("degree", degree, minimum=0)
     mask_blocks(tt.shape[1], n_mask)
     av = _latent_vector(a, 2 * degree + 1)
-    ey2 = vz * float(av @ av) + vy
+    ey2 = float(check_finite_result("E y² = var_z·‖a‖² + var_y", vz * (av @ av) + vy))
     kw = dict(var_z=var_z, var_eps=var_eps, degree=degree)
     pre, A, b = [], [], []
     for s in range(0, tt.shape[0], chunk):  # bounds memory; each call is vectorised
@@ -1026,6 +1050,7 @@ def pretraining_optimum(
     h = check_positive("h", h)
     tol = check_positive("tol", tol)
     steps = check_int("max_steps", max_steps, minimum=1)
+    t = _angles("t", t, min_len=2, ndim=2)
     if b <= h:
         raise ValueError("beta_init must exceed h")
     step = math.inf
@@ -1045,15 +1070,21 @@ def pretraining_optimum(
         d1, d2 = (r[2] - r[0]) / (2 * h), (r[2] - 2 * r[1] + r[0]) / h**2
         if not d2 > 0:
             raise ValueError(
-                f"R_pre has non-positive curvature near beta={b:.4g}: no minimum there"
+                f"R_pre of these t has non-positive curvature near beta={b:.4g}"
+                f" (Newton from beta_init={beta_init}): no minimum there"
             )
         step = d1 / d2
         b = b - step
         if b <= h:
-            raise ValueError("Newton left the parameter range (beta <= h)")
+            raise ValueError(
+                f"Newton from beta_init={beta_init} left the range beta > h"
+            )
         if abs(step) < tol:
             return float(b)
-    raise ValueError(f"Newton did not converge in {steps} steps (last step {step:.3g})")
+    raise ValueError(
+        f"Newton from beta_init={beta_init} did not converge in max_steps={steps}"
+        f" steps (last step {step:.3g})"
+    )
 
 
 # --- constants
@@ -1077,7 +1108,7 @@ class TransferConstants(NamedTuple):
 
 def _curves(r_pre, r_down) -> tuple[np.ndarray, np.ndarray]:
     rp = check_array("r_pre", r_pre, min_ndim=1)
-    rd = _same_shape("r_down", r_down, rp.shape)
+    rd = _same_shape("r_down", r_down, rp.shape, "r_pre")
     if rp.shape[-1] < 2:
         raise ValueError(f"r_pre must have a grid of >= 2 points, got {rp.shape}")
     return rp, rd
@@ -1124,10 +1155,17 @@ def transfer_constants(r_pre, r_down) -> TransferConstants:
     sq = np.where(off & (dp == 0) & (dd != 0), np.inf, sq)
     sq_plus = np.where(dd > 0, sq, 0.0)
     mis = np.take_along_axis(rd, i0[..., None], -1)[..., 0] - rd.min(-1)
+    kappa, kappa_sqrt = lin.max(-1), sq.max(-1)
+    if not (np.all(np.isfinite(kappa)) and np.all(np.isfinite(kappa_sqrt))):
+        warnings.warn(
+            "a transfer constant is unbounded on this grid (r_pre ties with its"
+            " minimum, or a ratio beyond the float range): returned as inf",
+            stacklevel=2,
+        )
     return TransferConstants(
         index0=i0,
-        kappa=lin.max(-1),
-        kappa_sqrt=sq.max(-1),
+        kappa=kappa,
+        kappa_sqrt=kappa_sqrt,
         kappa_sqrt_plus=sq_plus.max(-1),
         misalignment=mis,
         index_sqrt=np.argmax(sq, axis=-1),
@@ -1176,13 +1214,21 @@ def transfer_constants_se(
     True
     """
     P = check_array("pre_seq", pre_seq, ndim=2)
-    D = _same_shape("down_seq", down_seq, P.shape)
+    D = _same_shape("down_seq", down_seq, P.shape, "pre_seq")
     B = check_int("n_batches", n_batches, minimum=2, maximum=P.shape[1])
     out = []
-    for idx in np.array_split(np.arange(P.shape[1]), B):
-        tb = transfer_constants(P[:, idx].mean(1), D[:, idx].mean(1))
-        out.append([tb.kappa_sqrt, tb.kappa_sqrt_plus, tb.misalignment])
-    _, se = mean_se(np.array(out, dtype=float), axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # an unbounded batch constant raises below
+        for idx in np.array_split(np.arange(P.shape[1]), B):
+            tb = transfer_constants(P[:, idx].mean(1), D[:, idx].mean(1))
+            out.append([tb.kappa_sqrt, tb.kappa_sqrt_plus, tb.misalignment])
+    out = np.array(out, dtype=float)
+    if not np.all(np.isfinite(out)):
+        raise FloatingPointError(
+            "a batch of pre_seq, down_seq has unbounded constants (ties with the"
+            " minimum of its R_pre): no standard error"
+        )
+    _, se = mean_se(out, axis=0)
     return TransferConstantsSE(*(float(x) for x in se))
 
 
@@ -1235,7 +1281,7 @@ def local_transfer_constants(grid, r_pre, r_down, window: int = 2) -> LocalTrans
     (1.7, 0.2)
     """
     rp, rd = _curves(r_pre, r_down)
-    g = _same_shape("grid", grid, rp.shape)
+    g = _same_shape("grid", grid, rp.shape, "r_pre")
     if rp.ndim != 1:
         raise ValueError(f"r_pre and r_down must be 1-d, got {rp.shape}")
     if not np.all(np.diff(g) > 0):
@@ -1365,20 +1411,31 @@ def local_transfer_mc(
         n_mask=n_mask,
     )
     P, D = c.pre_seq, c.down_seq
-    dp1 = (P[3] - P[1]) / (2 * h)
-    dp2 = (P[3] - 2 * P[2] + P[1]) / h**2
-    dp3 = (P[4] - 2 * P[3] + 2 * P[1] - P[0]) / (2 * h**3)
-    dd1 = (D[3] - D[1]) / (2 * h)
+    with np.errstate(over="ignore", invalid="ignore"):
+        dp1 = (P[3] - P[1]) / (2 * h)
+        dp2 = (P[3] - 2 * P[2] + P[1]) / h**2
+        dp3 = (P[4] - 2 * P[3] + 2 * P[1] - P[0]) / (2 * h**3)
+        dd1 = (D[3] - D[1]) / (2 * h)
+    check_finite_result(
+        "difference quotients of step h", np.stack([dp1, dp2, dp3, dd1])
+    )
     cp, d3 = float(dp2.mean()), float(dp3.mean())
     cd = float((c.r_down[3] - 2 * c.r_down[2] + c.r_down[1]) / h**2)
     if not cp > 0:
-        raise ValueError("R_pre has non-positive curvature at theta0")
+        raise ValueError(
+            f"R_pre of these t has non-positive curvature at theta0={th}: not a minimum"
+        )
     slope = float((c.r_down[3] - c.r_down[1]) / (2 * h))
-    infl_s = dd1 - (cd / cp) * dp1
-    infl_c = dp2 - (d3 / cp) * dp1
-    root = math.sqrt(2 / cp)
-    ks = slope * root
-    infl_k = root * infl_s - ks * infl_c / (2 * cp)
+    with np.errstate(over="ignore", invalid="ignore"):
+        infl_s = dd1 - (cd / cp) * dp1
+        infl_c = dp2 - (d3 / cp) * dp1
+        root = math.sqrt(2 / cp)
+        ks = slope * root
+        infl_k = root * infl_s - ks * infl_c / (2 * cp)
+        check_finite_result(
+            "influence terms (var_z, var_eps too large?)",
+            np.stack([infl_s, infl_c, infl_k, (infl_k - infl_k.mean()) ** 2]),
+        )
 
     def se(x):
         return float(mean_se(x)[1])
@@ -1517,15 +1574,25 @@ def transfer_ratios(
     )
     dpre, ddown = c.r_pre[1:] - c.r_pre[0], c.r_down[1:] - c.r_down[0]
     if not np.all(dpre > 0):
-        raise ValueError("theta0 is not the minimiser of this sample's R_pre")
+        raise ValueError(
+            "local.theta0 is not the minimiser of R_pre for these t (within h0·2^k)"
+        )
     lin, sq = ddown / dpre, np.abs(ddown) / np.sqrt(dpre)
     check_finite_result("transfer ratios", np.concatenate([lin, sq]))
     if not np.all(lin[1:] > 0):
-        raise ValueError("R_down does not increase on this side: h too large")
+        raise ValueError(
+            "R_down (of t, query_angles, a) does not increase on the side of"
+            " local.slope_down at every h0·2^k: h0 or n_steps too large"
+        )
     slope = loglog_slope(h[1:], lin[1:])[0]
     g3 = side * local.third_pre
     k = local.curv_down / (2 * abs(local.slope_down)) - g3 / (3 * local.curv_pre)
     loc = abs(k) * h[-1]
+    if not loc < 1:
+        raise ValueError(
+            f"|k|·h0·2^(n_steps-1) = {loc:.3g} >= 1: the window of distances is not"
+            " local (lower h0 or n_steps)"
+        )
     rich = 2 * sq[:-1] - sq[1:]  # Richardson values at h0, 2h0, ...
     return TransferRatios(
         h=h,
@@ -1535,7 +1602,7 @@ def transfer_ratios(
         slope=float(slope),
         k=float(k),
         locality=float(loc),
-        slope_band=float(loc / (1 - loc)) if loc < 1 else math.inf,
+        slope_band=float(loc / (1 - loc)),
         sqrt_limit=float(rich[j]),
         sqrt_limit_band=float(abs(rich[j + 1] - rich[j])),
     )
@@ -1583,6 +1650,10 @@ def refine_grid(grid, center: float, step: float, half_width: float) -> RefinedG
     c = check_real("center", center, low=g[0], high=g[-1])
     h = check_positive("step", step)
     w = check_positive("half_width", half_width)
+    if not w / h <= 1e6:
+        raise ValueError(
+            f"half_width/step = {w / h:.3g}: a window of more than 2e6 points"
+        )
     n = int(math.floor(w / h + 1e-9))
     win = c + h * np.arange(-n, n + 1)
     win = win[(win >= g[0]) & (win <= g[-1])]
@@ -1675,7 +1746,7 @@ def rate_floor_bias(sizes, varsigma2: float, floor_var: float, weight: float = 1
     >>> round(rate_floor_bias([8, 16, 32], 100.0, 0.1), 4)
     0.017
     """
-    N = check_array("sizes", sizes, ndim=1, low=0.0, low_open=True)
+    N = check_int_array("sizes", sizes, ndim=1, minimum=1).astype(float)
     if np.unique(N).size < 2:
         raise ValueError("sizes must hold at least 2 distinct values")
     s2 = check_positive("varsigma2", varsigma2)
@@ -1810,7 +1881,7 @@ def erm_rates(
     rp, rd = _curves(r_pre, r_down)
     if rp.ndim != 1:
         raise ValueError(f"r_pre must be 1-d, got shape {rp.shape}")
-    g = _same_shape("grid", grid, rp.shape)
+    g = _same_shape("grid", grid, rp.shape, "r_pre")
     ls = check_array("losses", losses, ndim=2, shape=(None, rp.size))
     N = check_int_array("sizes", sizes, ndim=1, minimum=1)
     if N.size < 2 or not np.all(np.diff(N) > 0):
@@ -1822,7 +1893,7 @@ def erm_rates(
         raise ValueError("r_pre must be smallest at index0 (theta° a minimiser)")
     cp = check_positive("curv_pre", curv_pre)
     se0 = check_positive("theta0_se", theta0_se, allow_zero=True)
-    z = float(norm.isf(check_probability("fpp", fpp, open_interval=True) / 4))
+    z = float(norm.isf(_fpp(fpp) / 4))
     n_boot = check_int("n_boot", n_boot, minimum=2)
     rng = check_rng("rng", rng)
     B = ls.shape[0] // N[-1]
@@ -1838,10 +1909,24 @@ def erm_rates(
     absd = [np.abs(d) for d in down]
     blocks_pre = np.stack([p.reshape(B, -1).mean(1) for p in pre], axis=1)
     blocks_down = np.stack([d.reshape(B, -1).mean(1) for d in absd], axis=1)
+    for what, blocks in (("r_pre", blocks_pre), ("r_down", blocks_down)):
+        if not np.all(blocks.mean(0) > 0):
+            raise ValueError(
+                f"with these losses the ERM of every dataset of some size lands where"
+                f" {what} equals its value at index0: no change to fit a rate to"
+            )
     s_pre, se_pre = learning.bootstrap_loglog_slope(N, blocks_pre, n_boot, rng)
     s_down, se_down = learning.bootstrap_loglog_slope(N, blocks_down, n_boot, rng)
     vs2 = erm_sandwich(ls, g, i0, cp)
-    phi = ((g[i0 + 1] - g[i0 - 1]) / 2) ** 2 / 12 + (z * se0) ** 2
+    if not vs2 > 0:
+        raise ValueError(
+            "varsigma² of these losses and curv_pre is 0 (no spread of the derivative"
+            " at index0, or underflow): the floor bias is undefined"
+        )
+    phi = check_finite_result(
+        "floor variance from theta0_se",
+        ((g[i0 + 1] - g[i0 - 1]) / 2) ** 2 / 12 + (z * np.float64(se0)) ** 2,
+    )
     coef = _ols_coefficients(N.astype(float))
     bias_pre = max(rate_floor_bias(N, vs2, phi), abs(_log_mean_bias(coef, pre)))
     bias_down = max(rate_floor_bias(N, vs2, phi, 0.5), abs(_log_mean_bias(coef, absd)))
@@ -1963,7 +2048,7 @@ def length_trend(
     if not isinstance(X, CircleSample):
         raise InputTypeError(f"X must be a CircleSample, got {type(X)}")
     tt = _angles("X.t", X.t, min_len=2, ndim=2)
-    vv = _same_shape("X.v", X.v, tt.shape)
+    vv = _same_shape("X.v", X.v, tt.shape, "X.t")
     kk = _angles("keys", keys, min_len=tt.shape[1], ndim=2)
     Ls = check_int_array("lengths", lengths, ndim=1, minimum=2, maximum=tt.shape[1])
     if Ls.size < 2 or not np.all(np.diff(Ls) > 0):
@@ -1975,7 +2060,7 @@ def length_trend(
     if tt.shape[0] % N or tt.shape[0] // N < 2:
         raise ValueError("the pool size must be a multiple of N with >= 2 datasets")
     b = _grid(beta)
-    alpha = check_probability("fpp", fpp, open_interval=True)
+    alpha = _fpp(fpp)
     n_boot = check_int("n_boot", n_boot, minimum=2)
     rng = check_rng("rng", rng)
     _variance("var_z", var_z), _variance("var_eps", var_eps)
@@ -2066,7 +2151,7 @@ def sweep_point(
     True
     """
     kw = dict(var_z=var_z, var_eps=var_eps, degree=degree, n_mask=n_mask)
-    g = check_array("grid", grid, ndim=1)
+    g = check_array("grid", grid, ndim=1, low=0.0)
     c = risk_curves(t, g, query_angles, a, var_y=var_y, ridge=ridge, **kw)
     start = local_transfer_constants(g, c.r_pre, c.r_down, window=1).theta0
     th = pretraining_optimum(t, start, tol=1e-3, **kw)
@@ -2136,7 +2221,7 @@ def extend_curves(
     g = check_array("grid", grid, ndim=1)
     if g.shape != curves.r_pre.shape:
         raise ValueError(f"grid must have the curves' shape {curves.r_pre.shape}")
-    ng = check_array("new_grid", new_grid, ndim=1)
+    ng = check_array("new_grid", new_grid, ndim=1, low=0.0)
     new = ~np.isin(ng, g)
     old = np.searchsorted(g, ng[~new])
     fields = {}
@@ -2210,7 +2295,10 @@ def mc_agreement(sampled, population, fpp: float) -> Agreement:
     """
     S = check_array("sampled", sampled, ndim=2)
     Pp = check_array("population", population, ndim=2, shape=(S.shape[0], None))
-    alpha = check_probability("fpp", fpp, open_interval=True)
+    for name, arr in (("sampled", S), ("population", Pp)):
+        if arr.shape[1] < 2:
+            raise ValueError(f"{name} needs at least 2 terms per grid point")
+    alpha = _fpp(fpp)
     ms, ss = mean_se(S, axis=1)
     mp, sp_ = mean_se(Pp, axis=1)
     se = np.sqrt(ss**2 + sp_**2)
@@ -2285,7 +2373,7 @@ def asymptotic_changes(sizes, varsigma2: float, local) -> AsymptoticChanges:
     >>> out.pre, out.down.round(4)  # E|Z|/√N = √(2/π)/√N
     (array([1.  , 0.25]), array([0.7979, 0.3989]))
     """
-    N = check_array("sizes", sizes, low=0.0, low_open=True)
+    N = check_int_array("sizes", sizes, ndim=1, minimum=1).astype(float)
     s2 = check_positive("varsigma2", varsigma2)
     if not isinstance(local, (LocalTransferMC, LocalTransfer)):
         raise InputTypeError(f"local must hold local constants, got {type(local)}")

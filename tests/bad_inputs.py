@@ -775,8 +775,27 @@ ROWS += [
 
 # --- lib.pretraining
 _VARS = dict(var_z=1.0, var_eps=0.25)
+_RISK = dict(_VARS, var_y=0.1, ridge=0.01, degree=2, n_mask=1)
 _HEADS2 = np.array([0.0, 2.0])
 _BETAS = np.array([0.5, 1.0, 2.0])
+_G9 = np.linspace(-1.0, 1.0, 9)
+_LOCAL = dict(
+    theta0=3.0,
+    theta0_se=0.1,
+    slope_down=0.2,
+    slope_down_se=0.05,
+    curv_pre=1.0,
+    curv_pre_se=0.1,
+    curv_down=0.5,
+    third_pre=0.1,
+    kappa_local=0.5,
+    kappa_sqrt_local=0.28,
+    kappa_sqrt_local_se=0.07,
+    kappa_signed=0.28,
+    kappa_signed_se=0.07,
+)
+_LOSSES = np.random.default_rng(1).normal(size=(8, 9)) + _G9**2  # (n, G) ERM losses
+_NOT_A_NUMBER = "a lib record (an object, not a number)"
 ROWS += [
     Row(
         "lib.pretraining.sample_key_angles",
@@ -792,19 +811,12 @@ ROWS += [
     Row(
         "lib.pretraining.masked_attention_weights",
         dict(t=T2, beta=_BETAS, n_mask=1),
-        accepts={
-            "t": BATCHED,
-            "beta": GRID,
-        },
+        accepts={"t": BATCHED, "beta": GRID},
     ),
     Row(
         "lib.pretraining.masked_predictions",
         dict(t=T2, v=V2, beta=_BETAS, n_mask=1),
-        accepts={
-            "t": BATCHED,
-            "v": BATCHED,
-            "beta": GRID,
-        },
+        accepts={"t": BATCHED, "v": BATCHED, "beta": GRID},
     ),
     Row(
         "lib.pretraining.masked_loss",
@@ -813,11 +825,8 @@ ROWS += [
     ),
     Row(
         "lib.pretraining.masked_risk_given_keys",
-        dict(t=T2, beta=_BETAS, **_VARS, degree=2, n_mask=1),
-        accepts={
-            "t": BATCHED,
-            "beta": GRID,
-        },
+        dict(t=T2, beta=_BETAS, **_VARS, degree=2, n_mask=1, chunk=256),
+        accepts={"t": BATCHED, "beta": GRID},
     ),
     Row(
         "lib.pretraining.masked_bayes_risk_given_keys",
@@ -826,13 +835,26 @@ ROWS += [
     ),
     Row(
         "lib.pretraining.representation",
-        dict(t=T2, v=V2, beta=_BETAS, query_angles=_HEADS2),
+        dict(t=T2, v=V2, beta=_BETAS, query_angles=_HEADS2, chunk=1024),
         accepts={
             "t": BATCHED,
             "v": BATCHED,
             "beta": GRID,
             "query_angles": {"rank-down": "a single head"},
         },
+    ),
+    Row(
+        "lib.pretraining.sampled_downstream_loss",
+        dict(
+            t=T2,
+            v=V2,
+            y=np.array([0.5, -0.2]),
+            beta=_BETAS,
+            query_angles=_HEADS2,
+            head=np.ones((3, 2)),
+            ridge=0.1,
+        ),
+        accepts={"beta": GRID},
     ),
     Row(
         "lib.pretraining.downstream_moments_given_keys",
@@ -881,22 +903,29 @@ ROWS += [
     ),
     Row(
         "lib.pretraining.risk_curves",
+        dict(t=T2, beta=_BETAS, query_angles=_HEADS2, a=A_VEC, **_RISK, chunk=1000),
+        accepts={"beta": GRID, "query_angles": {"rank-down": "a single head"}},
+    ),
+    Row(
+        "lib.pretraining.extend_curves",
         dict(
+            curves=Ref(
+                "lib.pretraining.risk_curves",
+                t=T2,
+                beta=_BETAS,
+                query_angles=_HEADS2,
+                a=A_VEC,
+                **_RISK,
+            ),
+            grid=_BETAS,
+            new_grid=np.array([0.5, 1.5, 2.0]),
             t=T2,
-            beta=_BETAS,
             query_angles=_HEADS2,
             a=A_VEC,
-            **_VARS,
-            var_y=0.1,
-            ridge=0.01,
-            degree=2,
-            n_mask=1,
-            chunk=1000,
+            **_RISK,
         ),
-        accepts={
-            "beta": GRID,
-            "query_angles": {"rank-down": "a single head"},
-        },
+        skip={"curves": _NOT_A_NUMBER},
+        accepts={"query_angles": {"rank-down": "a single head"}},
     ),
     Row(
         "lib.pretraining.pretraining_optimum",
@@ -906,43 +935,15 @@ ROWS += [
             **_VARS,
             degree=2,
             n_mask=1,
-            h=0.01,
+            h=0.001,
             tol=1e-4,
             max_steps=8,
         ),
-        accepts={"t": BATCHED},
     ),
-    Row(
-        "lib.pretraining.LocalTransferMC",
-        dict(
-            theta0=1.0,
-            theta0_se=0.1,
-            slope_down=0.0,
-            slope_down_se=0.1,
-            curv_pre=1.0,
-            curv_pre_se=0.1,
-            curv_down=1.0,
-            third_pre=0.0,
-            kappa_local=1.0,
-            kappa_sqrt_local=0.0,
-            kappa_sqrt_local_se=0.1,
-        ),
-        record=RECORD,
-    ),
+    Row("lib.pretraining.LocalTransferMC", _LOCAL, record=RECORD),
     Row(
         "lib.pretraining.local_transfer_mc",
-        dict(
-            t=T_MANY,
-            theta0=3.0,
-            query_angles=_HEADS2,
-            a=A_VEC,
-            **_VARS,
-            var_y=0.1,
-            ridge=0.01,
-            degree=2,
-            n_mask=1,
-            h=0.01,
-        ),
+        dict(t=T_MANY, theta0=3.0, query_angles=_HEADS2, a=A_VEC, **_RISK, h=0.01),
         accepts={"query_angles": {"rank-down": "a single head"}},
     ),
     Row(
@@ -953,6 +954,7 @@ ROWS += [
             kappa_sqrt=np.ones(1),
             kappa_sqrt_plus=np.ones(1),
             misalignment=np.zeros(1),
+            index_sqrt=np.zeros(1, dtype=int),
         ),
         record=RECORD,
     ),
@@ -960,6 +962,23 @@ ROWS += [
         "lib.pretraining.transfer_constants",
         dict(r_pre=np.array([0.5, 0.3, 0.4]), r_down=np.array([0.6, 0.5, 0.7])),
         accepts={"r_pre": BATCH, "r_down": BATCH},
+    ),
+    Row(
+        "lib.pretraining.TransferConstantsSE",
+        dict(kappa_sqrt=0.1, kappa_sqrt_plus=0.1, misalignment=0.1),
+        record=RECORD,
+    ),
+    Row(
+        "lib.pretraining.transfer_constants_se",
+        dict(
+            pre_seq=np.array(
+                [[0.5, 0.6, 0.4, 0.5], [0.1, 0.2, 0.1, 0.3], [0.4, 0.3, 0.5, 0.4]]
+            ),
+            down_seq=np.array(
+                [[0.6, 0.5, 0.7, 0.6], [0.5, 0.4, 0.6, 0.5], [0.7, 0.8, 0.6, 0.7]]
+            ),
+            n_batches=2,
+        ),
     ),
     Row(
         "lib.pretraining.LocalTransfer",
@@ -981,6 +1000,205 @@ ROWS += [
             r_down=np.array([3.0, 1.5, 0.5, 0.8, 2.0]),
             window=2,
         ),
+    ),
+    Row(
+        "lib.pretraining.TransferRatios",
+        dict(
+            h=np.ones(4),
+            side=1.0,
+            linear=np.ones(4),
+            sqrt=np.ones(4),
+            slope=-1.0,
+            k=0.1,
+            locality=0.1,
+            slope_band=0.1,
+            sqrt_limit=0.1,
+            sqrt_limit_band=0.01,
+        ),
+        record=RECORD,
+    ),
+    Row(
+        "lib.pretraining.transfer_ratios",
+        dict(
+            t=T_MANY,
+            local=Ref(
+                "lib.pretraining.local_transfer_mc",
+                t=T_MANY,
+                theta0=Ref(
+                    "lib.pretraining.pretraining_optimum",
+                    t=T_MANY,
+                    beta_init=3.5,
+                    **_VARS,
+                ),
+                query_angles=_HEADS2,
+                a=A_VEC,
+                **_RISK,
+            ),
+            query_angles=_HEADS2,
+            a=A_VEC,
+            h0=0.01,
+            n_steps=5,
+            richardson=1,
+            **_RISK,
+        ),
+        skip={"local": _NOT_A_NUMBER},
+        accepts={"query_angles": {"rank-down": "a single head"}},
+    ),
+    Row("lib.pretraining.RefinedGrid", dict(grid=_G9, index0=4), record=RECORD),
+    Row(
+        "lib.pretraining.refine_grid",
+        dict(grid=_G9, center=0.1, step=0.05, half_width=0.2),
+    ),
+    Row(
+        "lib.pretraining.erm_sandwich",
+        dict(losses=_LOSSES, grid=_G9, index0=4, curv_pre=2.0),
+    ),
+    Row(
+        "lib.pretraining.rate_floor_bias",
+        dict(sizes=np.array([2, 4, 8]), varsigma2=1.0, floor_var=0.1, weight=1.0),
+    ),
+    Row(
+        "lib.pretraining.ErmRates",
+        dict(
+            sizes=np.array([2, 4]),
+            pre=(),
+            down=(),
+            sup_gap=(),
+            basic_slack=0.0,
+            mean_pre=np.ones(2),
+            mean_down=np.ones(2),
+            slope_pre=-1.0,
+            se_pre=0.1,
+            slope_down=-0.5,
+            se_down=0.1,
+            varsigma2=1.0,
+            floor_var=0.0,
+            bias_pre=0.0,
+            bias_down=0.0,
+            band_pre=0.3,
+            band_down=0.3,
+        ),
+        record=RECORD,
+    ),
+    Row(
+        "lib.pretraining.erm_rates",
+        dict(
+            losses=_LOSSES,
+            sizes=np.array([2, 4]),
+            grid=_G9,
+            r_pre=_G9**2,
+            r_down=_G9,
+            index0=4,
+            curv_pre=2.0,
+            theta0_se=0.1,
+            fpp=0.01,
+            n_boot=20,
+            rng=rng(),
+        ),
+    ),
+    Row(
+        "lib.pretraining.AsymptoticChanges",
+        dict(pre=np.ones(2), down=np.ones(2)),
+        record=RECORD,
+    ),
+    Row(
+        "lib.pretraining.asymptotic_changes",
+        dict(
+            sizes=np.array([8, 16]),
+            varsigma2=1.0,
+            local=Lazy(
+                lambda: __import__("lib.pretraining").pretraining.LocalTransfer(
+                    3.0, 0.2, 1.0, 0.5, 0.5, 0.28
+                )
+            ),
+        ),
+        skip={"local": _NOT_A_NUMBER},
+        accepts={"sizes": SCALAR_OR_ARRAY},
+    ),
+    Row(
+        "lib.pretraining.tracking_pairs",
+        dict(
+            rates=Ref(
+                "lib.pretraining.erm_rates",
+                losses=_LOSSES,
+                sizes=np.array([2, 4]),
+                grid=_G9,
+                r_pre=_G9**2,
+                r_down=_G9,
+                index0=4,
+                curv_pre=2.0,
+                theta0_se=0.1,
+                fpp=0.01,
+                n_boot=20,
+                rng=rng(),
+            )
+        ),
+        skip={"rates": _NOT_A_NUMBER},
+    ),
+    Row(
+        "lib.pretraining.Agreement",
+        dict(z=np.zeros(2), z_max=0.0, z_crit=3.0),
+        record=RECORD,
+    ),
+    Row(
+        "lib.pretraining.mc_agreement",
+        dict(
+            sampled=np.array([[0.1, 0.4, 0.3], [0.5, 0.2, 0.6]]),
+            population=np.array([[0.2, 0.3], [0.4, 0.5]]),
+            fpp=0.01,
+        ),
+    ),
+    Row(
+        "lib.pretraining.LengthTrend",
+        dict(
+            lengths=np.array([2, 4]),
+            gaps=np.ones((2, 2)),
+            mean_gap=np.ones(2),
+            pop_se=np.ones(2),
+            slope=0.0,
+            se=0.1,
+            se_pop=0.0,
+            band=0.3,
+            alt_slope=0.2,
+            power=0.5,
+        ),
+        record=RECORD,
+    ),
+    Row(
+        "lib.pretraining.length_trend",
+        dict(
+            X=Ref(
+                "lib.pretraining.sample_pretraining_sequences", size=8, L=4, rng=rng()
+            ),
+            keys=T2,
+            lengths=np.array([2, 4]),
+            N=4,
+            beta=_BETAS,
+            n_keys=np.array([2, 2]),
+            **_VARS,
+            degree=2,
+            n_boot=20,
+            rng=rng(),
+            fpp=0.01,
+        ),
+        skip={"X": "a CircleSample (an object, not a number)"},
+        accepts={"beta": GRID},
+    ),
+    Row(
+        "lib.pretraining.SweepPoint",
+        dict(kappa=0.1, kappa_se=0.01, misalignment=0.0, theta0=3.0, beta_down=2.0),
+        record=RECORD,
+    ),
+    Row(
+        "lib.pretraining.sweep_point",
+        dict(
+            t=T_MANY,
+            grid=np.arange(0.0, 12.0, 1.0),
+            query_angles=_HEADS2,
+            a=A_VEC,
+            **_RISK,
+        ),
+        accepts={"query_angles": {"rank-down": "a single head"}},
     ),
 ]
 
@@ -1267,23 +1485,6 @@ NOT_YET_COMPLIANT: set[str] = {
     "lib.circle.readout_matrix",
     "lib.circle.multihead_error_covariance",
     "lib.circle.multihead_error_terms",
-    # lib.pretraining
-    "lib.pretraining.sample_key_angles",
-    "lib.pretraining.sample_pretraining_sequences",
-    "lib.pretraining.masked_attention_weights",
-    "lib.pretraining.masked_predictions",
-    "lib.pretraining.masked_loss",
-    "lib.pretraining.masked_risk_given_keys",
-    "lib.pretraining.masked_bayes_risk_given_keys",
-    "lib.pretraining.representation",
-    "lib.pretraining.downstream_moments_given_keys",
-    "lib.pretraining.downstream_risk",
-    "lib.pretraining.downstream_per_sequence",
-    "lib.pretraining.risk_curves",
-    "lib.pretraining.pretraining_optimum",
-    "lib.pretraining.local_transfer_mc",
-    "lib.pretraining.transfer_constants",
-    "lib.pretraining.local_transfer_constants",
     # lib.validation
     "lib.validation.check_real",
     "lib.validation.check_positive",
