@@ -435,7 +435,7 @@ def masked_predictions(t, v, beta, n_mask: int = 1) -> np.ndarray:
 
 
 def masked_loss(
-    t, v, beta, n_mask: int = 1, *, chunk: int = 512, dtype="float64"
+    t, v, beta, n_mask: int = 1, *, chunk: int = 32, dtype="float64"
 ) -> np.ndarray:
     """Empirical masked-prediction loss of each sequence.
 
@@ -502,7 +502,7 @@ def masked_risk_given_keys(
     var_eps: float,
     degree: int = 2,
     n_mask: int = 1,
-    chunk: int = 256,
+    chunk: int = 64,
 ) -> np.ndarray:
     """``E[masked loss | keys]`` for ``Var z = var_z·I`` and ``Var ε = var_eps``.
 
@@ -921,7 +921,7 @@ def risk_curves(
     ridge: float,
     degree: int = 2,
     n_mask: int = 1,
-    chunk: int = 500,
+    chunk: int = 100,
 ) -> RiskCurves:
     """``R_pre`` and ``R_down`` on the grid ``beta`` from key angles ``t``.
 
