@@ -223,15 +223,26 @@ def plugin_predictive(x, K: int, delta: float) -> np.ndarray:
 class DirichletPrior:
     """An exchangeable token law: ``θ ~ Dirichlet(α)``, then tokens i.i.d. ``θ``.
 
-    ``alpha`` has ``K ≥ 2`` positive entries; the vocabulary is ``0..K-1``.
-    :meth:`beta` gives the Beta(a, b)–Bernoulli law (``alpha = (b, a)``: token 1 has
-    prior mean ``a/(a+b)``).
+    Parameters
+    ----------
+    alpha : sequence of float
+        ``K ≥ 2`` positive Dirichlet parameters; the vocabulary is ``0..K-1``.
+        :meth:`beta` gives the Beta(a, b)–Bernoulli law (``alpha = (b, a)``: token 1
+        has prior mean ``a/(a+b)``).
+
+    Raises
+    ------
+    ValueError
+        If ``alpha`` has fewer than two entries or a non-positive one.
 
     Examples
     --------
     >>> prior = DirichletPrior.beta(1.0, 1.0)
-    >>> prior.sample(np.random.default_rng(0), 2, 5).shape
-    (2, 5)
+    >>> prior.alpha
+    (1.0, 1.0)
+    >>> x, theta = prior.sample(np.random.default_rng(0), 2, 5, return_latent=True)
+    >>> x.shape, theta.shape
+    ((2, 5), (2, 2))
     """
 
     alpha: tuple[float, ...]
@@ -278,11 +289,25 @@ def _check_prior(name: str, prior) -> DirichletPrior:
 
 
 def beta_bernoulli_predictive_mse(a: float, b: float, t) -> np.ndarray:
-    """``E[(p_t − θ)²] = ab / ((a+b)(a+b+1)(a+b+t))`` under Beta(a, b)–Bernoulli.
+    """Mean squared distance of the Bayes predictive from the latent.
 
-    ``p_t`` is :func:`beta_bernoulli_predictive` at entry ``t`` (after ``t`` tokens);
-    ``t`` is a non-negative integer or an array of them. The mean squared distance of
-    the predictive from the latent ``θ`` is the prior mean of the posterior variance.
+    Parameters
+    ----------
+    a, b : float
+        Beta prior parameters, ``> 0``.
+    t : int or array_like of int
+        Numbers of tokens read, ``≥ 0``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``E[(p_t − θ)²] = ab / ((a+b)(a+b+1)(a+b+t))``, with ``p_t`` the entry ``t`` of
+        :func:`beta_bernoulli_predictive`: the prior mean of the posterior variance.
+
+    Raises
+    ------
+    ValueError
+        If ``a`` or ``b`` is not positive or ``t`` is negative.
 
     Examples
     --------
@@ -350,10 +375,26 @@ def causal_softmax_attention(
 
 
 def atom_keys(eta, A, log_prior) -> np.ndarray:
-    """The atom keys ``k_j = (η(z_j), −A(z_j), log π_j)``, shape ``(m, p + 2)``.
+    """The atom keys ``k_j = (η(z_j), −A(z_j), log π_j)``.
 
-    ``eta`` is ``(m, p)``, ``A`` and ``log_prior`` are ``(m,)``, all finite. The prior
-    may be unnormalised: adding a constant to ``log_prior`` does not change a softmax.
+    Parameters
+    ----------
+    eta : array_like, shape ``(m, p)``
+        Natural parameters.
+    A : array_like, shape ``(m,)``
+        Log-partition values.
+    log_prior : array_like, shape ``(m,)``
+        Log prior weights (finite; adding a constant does not change a softmax, so
+        they need not be normalised).
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(m, p + 2)``
+
+    Raises
+    ------
+    ValueError
+        If the shapes disagree or an entry is not finite.
 
     Examples
     --------
@@ -448,12 +489,27 @@ def causal_atom_posteriors(T, eta, A, log_prior) -> np.ndarray:
 
 
 def tempered_atom_posteriors(T, eta, A, log_prior, beta) -> np.ndarray:
-    """The same two layers with a fixed inverse temperature in layer 2.
+    """The two layers of :func:`causal_atom_posteriors` with a given temperature.
 
-    Row ``t`` is ``softmax_j(β ⟨q, k_j⟩/(t + 2))`` with ``q`` as in
-    :func:`causal_atom_posteriors`: the posterior raised to the power ``β/(t + 2)`` and
-    renormalised. ``beta`` is a positive number or an array ``(L,)`` of them (one per
-    position); ``beta = t + 2`` at every position gives the exact posteriors.
+    Parameters
+    ----------
+    T, eta, A, log_prior
+        As in :func:`causal_atom_posteriors`.
+    beta : float or array_like, shape ``(L,)``
+        Inverse temperature of layer 2, ``> 0``: one number, or one per position.
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(..., L, m)``
+        Row ``t`` is ``softmax_j(β ⟨q, k_j⟩/(t + 2))``: the posterior after
+        ``x_1..x_{t+1}`` raised to the power ``β/(t + 2)`` and renormalised;
+        ``beta = t + 2`` at every position gives the exact posteriors.
+
+    Raises
+    ------
+    ValueError
+        If ``beta`` is not positive or has the wrong length, or as in
+        :func:`causal_atom_posteriors`.
 
     Examples
     --------
@@ -473,11 +529,28 @@ def tempered_atom_posteriors(T, eta, A, log_prior, beta) -> np.ndarray:
 
 
 def tempered_limit(mean_T, eta, A, beta: float) -> np.ndarray:
-    """Limit of the fixed-β tempered posterior along a sequence with ``Σ T/t → mean_T``.
+    """Limit of the fixed-β tempered posterior along a sequence.
 
-    ``softmax_j(β (η(z_j)·mean_T − A(z_j)))``, shape ``(m,)``: the prior's weight
-    ``log π_j/(t+2)`` vanishes and the averaged log-likelihood converges, so a fixed
-    temperature never concentrates (unless ``β`` grows).
+    Parameters
+    ----------
+    mean_T : array_like, shape ``(p,)``
+        Limit of ``Σ_{ℓ≤t} T(x_ℓ)/t``.
+    eta : array_like, shape ``(m, p)``
+    A : array_like, shape ``(m,)``
+    beta : float
+        Fixed inverse temperature, ``> 0``.
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(m,)``
+        ``softmax_j(β (η(z_j)·mean_T − A(z_j)))``: the prior's weight
+        ``log π_j/(t+2)`` vanishes and the averaged log-likelihood converges, so a
+        fixed temperature never concentrates.
+
+    Raises
+    ------
+    ValueError
+        If the shapes disagree or ``beta`` is not positive.
 
     Examples
     --------
@@ -500,7 +573,23 @@ def exact_prefix_posteriors(T, eta, A, log_prior, *, dps: int = 50) -> np.ndarra
     For every prefix ``x_1..x_{t+1}`` and atom ``j`` the unnormalised posterior
     ``π_j Π_{ℓ≤t+1} exp(η_j·T(x_ℓ) − A_j)`` is formed by multiplying the prior by each
     token's likelihood (``h(x)`` cancels), then normalised; only the result is rounded
-    to float64. Same shapes as :func:`causal_atom_posteriors`; meant for small inputs.
+    to float64.
+
+    Parameters
+    ----------
+    T, eta, A, log_prior
+        As in :func:`causal_atom_posteriors` (meant for small inputs).
+    dps : int
+        Decimal digits of the arithmetic, ``≥ 20``.
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(..., L, m)``
+
+    Raises
+    ------
+    ValueError
+        If the shapes disagree or an entry is not finite.
 
     Examples
     --------
@@ -509,27 +598,29 @@ def exact_prefix_posteriors(T, eta, A, log_prior, *, dps: int = 50) -> np.ndarra
     array([[0.2689, 0.7311]])
     """
     T = check_array("T", T, min_ndim=2)
-    keys = atom_keys(eta, A, log_prior)
+    eta = check_array("eta", eta, ndim=2)
+    m, p = eta.shape
+    A = check_array("A", A, ndim=1, shape=(m,))
+    log_prior = check_array("log_prior", log_prior, ndim=1, shape=(m,))
     dps = check_int("dps", dps, minimum=20)
-    if T.shape[-1] != keys.shape[-1] - 2:
-        raise ValueError(
-            f"T has p = {T.shape[-1]} statistics but eta has p = {keys.shape[-1] - 2}"
-        )
+    if T.shape[-1] != p:
+        raise ValueError(f"T has p = {T.shape[-1]} statistics but eta has p = {p}")
     flat = T.reshape(-1, *T.shape[-2:])
-    out = np.empty((*flat.shape[:-1], keys.shape[0]))
-    p = T.shape[-1]
+    out = np.empty((*flat.shape[:-1], m))
     with mpmath.workdps(dps):
-        K = [[mpmath.mpf(float(v)) for v in row] for row in keys]
+        mp = mpmath.mpf
+        eta_mp = [[mp(float(v)) for v in row] for row in eta]
+        A_mp = [mp(float(v)) for v in A]
         for n, seq in enumerate(flat):
-            unnorm = [mpmath.exp(k[-1]) for k in K]
+            unnorm = [mpmath.exp(mp(float(v))) for v in log_prior]  # the prior
             for t, stat in enumerate(seq):
-                s = [mpmath.mpf(float(v)) for v in stat]
-                for j, k in enumerate(K):
-                    loglik = mpmath.fsum(k[i] * s[i] for i in range(p)) + k[p]
-                    unnorm[j] *= mpmath.exp(loglik)
+                s = [mp(float(v)) for v in stat]
+                for j in range(m):  # times the likelihood of token t under atom j
+                    eta_s = mpmath.fsum(eta_mp[j][i] * s[i] for i in range(p))
+                    unnorm[j] *= mpmath.exp(eta_s - A_mp[j])
                 total = mpmath.fsum(unnorm)
                 out[n, t] = [float(w / total) for w in unnorm]
-    return out.reshape(*T.shape[:-1], keys.shape[0])
+    return out.reshape(*T.shape[:-1], m)
 
 
 def posterior_rounding_bound(T, eta, A, log_prior) -> np.ndarray:
@@ -544,7 +635,21 @@ def posterior_rounding_bound(T, eta, A, log_prior) -> np.ndarray:
     ``e^{±2Δ}``; the exponential (at most 1 ulp), the sum of ``m`` terms and the
     division add ``γ_{m+5}``. Hence ``|ŵ_j − w_j| ≤ r_t w_j`` with
     ``r_t = e^{2Δ_t}(1 + γ_{m+5}) − 1``, i.e. ``|ŵ_j − w_j| ≤ ŵ_j r_t/(1 − r_t)`` in
-    terms of the computed ``ŵ``, plus ``4·tiny`` for underflow. Shape ``(..., L, m)``.
+    terms of the computed ``ŵ``, plus ``4·tiny`` for underflow.
+
+    Parameters
+    ----------
+    T, eta, A, log_prior
+        As in :func:`causal_atom_posteriors`.
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(..., L, m)``
+
+    Raises
+    ------
+    FloatingPointError
+        If the scores are so large that ``r_t ≥ 1/2`` (no useful bound).
 
     Examples
     --------
@@ -566,10 +671,24 @@ def posterior_rounding_bound(T, eta, A, log_prior) -> np.ndarray:
 
 # ------------------------------------------------------------- KL and excess loss
 def kl_divergence(p, q) -> np.ndarray:
-    """``KL(p ‖ q) = Σ_c p_c log(p_c/q_c)`` along the last axis (``0 log 0 = 0``).
+    """Kullback–Leibler divergence along the last axis.
 
-    ``p`` and ``q`` are probability vectors of the same shape ``(..., K)``. Raises
-    ``FloatingPointError`` if ``q_c = 0 < p_c`` (the divergence is infinite).
+    Parameters
+    ----------
+    p, q : array_like, shape ``(..., K)``
+        Probability vectors (entries in ``[0, 1]``).
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(...)``
+        ``KL(p ‖ q) = Σ_c p_c log(p_c/q_c)`` with ``0 log 0 = 0``.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ or an entry is outside ``[0, 1]``.
+    FloatingPointError
+        If ``q_c = 0 < p_c`` (the divergence is infinite).
 
     Examples
     --------
@@ -602,18 +721,39 @@ def expected_kl_by_position(
     """Exact ``E[KL(Bayes_t ‖ predictor_t)]`` at each position ``t = 0..L-1``.
 
     The expectation is over sequences from ``prior``; ``Bayes_t`` is its predictive.
-    ``predictor`` depends on the prefix through its counts only: ``"uniform"``,
-    ``"plugin"`` (:func:`plugin_predictive` with floor ``delta``) or another
-    :class:`DirichletPrior` (the Bayes predictive under a wrong prior). The sum over
-    every count vector ``n`` of the prefix is weighted by its Dirichlet-multinomial
-    probability ``t!/Π n_c! · B(α + n)/B(α)``. By Proposition ``prop-ch6-proper`` the
-    result is the predictor's expected excess log-loss at position ``t``.
+    The sum runs over every count vector ``n`` of the prefix, weighted by its
+    Dirichlet-multinomial probability ``t!/Π n_c! · B(α + n)/B(α)``. By Proposition
+    ``prop-ch6-proper`` the result is the predictor's expected excess log-loss at
+    position ``t``.
+
+    Parameters
+    ----------
+    prior : DirichletPrior
+        The law of the sequences.
+    L : int
+        Number of positions, ``≥ 1``.
+    predictor : {"uniform", "plugin"} or DirichletPrior
+        A predictor that depends on the prefix through its counts only: the uniform
+        law, :func:`plugin_predictive` with floor ``delta``, or the Bayes predictive
+        under another prior.
+    delta : float
+        Floor of the plug-in predictor.
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(L,)``
+
+    Raises
+    ------
+    ValueError
+        If ``predictor`` is unknown or has another vocabulary size, or there are too
+        many count vectors to enumerate.
 
     Examples
     --------
     >>> prior = DirichletPrior.beta(1.0, 1.0)
-    >>> float(expected_kl_by_position(prior, 1, "uniform")[0])
-    0.0
+    >>> np.round(expected_kl_by_position(prior, 2, "uniform"), 4)  # log 2 − H(1/3)
+    array([0.    , 0.0566])
     """
     prior = _check_prior("prior", prior)
     L = check_int("L", L, minimum=1)
@@ -651,13 +791,30 @@ def expected_kl_by_position(
 
 
 def excess_log_loss(model_probs, x, prior: DirichletPrior) -> np.ndarray:
-    """``KL(Bayes ‖ model)`` per sequence and position, shape ``(n, L)``.
+    """``KL(Bayes ‖ model)`` per sequence and position.
 
-    ``model_probs`` ``(n, L, K)`` are a predictor's next-token laws on the sequences
-    ``x`` ``(n, L)``; ``Bayes`` is ``prior``'s predictive. Conditionally on the prefix,
-    this is the expected excess log-loss of the prediction at that position
-    (Proposition ``prop-ch6-proper``), so its mean over fresh sequences estimates the
-    excess log-loss without the noise of the realised next token.
+    Conditionally on the prefix this is the expected excess log-loss of the
+    prediction at that position (Proposition ``prop-ch6-proper``), so its mean over
+    fresh sequences estimates the excess log-loss without the noise of the realised
+    next token.
+
+    Parameters
+    ----------
+    model_probs : array_like, shape ``(n, L, K)``
+        A predictor's next-token laws on the sequences ``x``.
+    x : array_like of int, shape ``(n, L)``
+        Sequences with tokens in ``0..K-1``.
+    prior : DirichletPrior
+        Defines the Bayes predictive.
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(n, L)``
+
+    Raises
+    ------
+    ValueError
+        If the shapes disagree or ``model_probs`` is not a probability array.
 
     Examples
     --------
@@ -687,7 +844,26 @@ class ExcessSummary:
 
 
 def excess_summary(kl, alpha: float) -> ExcessSummary:
-    """Summarise ``kl`` ``(n, L)``: each sequence's mean over positions is one term.
+    """Mean excess over sequences, its standard error and an upper bound.
+
+    Parameters
+    ----------
+    kl : array_like, shape ``(n, L)``
+        Per-sequence, per-position excess (e.g. from :func:`excess_log_loss`); each
+        sequence's mean over positions is one independent term.
+    alpha : float
+        One-sided level of the upper bound, in ``(0, 1/2]``.
+
+    Returns
+    -------
+    ExcessSummary
+        ``mean``, ``se = sd/√n`` and ``upper = mean + z_α se`` (central limit theorem
+        over the ``n`` sequences).
+
+    Raises
+    ------
+    ValueError
+        If ``kl`` is not 2-d with at least two sequences, or ``alpha`` is out of range.
 
     Examples
     --------
@@ -708,12 +884,26 @@ def excess_summary(kl, alpha: float) -> ExcessSummary:
 
 # ------------------------------------------------------------- exchangeability
 def beta_bernoulli_martingale_defect(a: float, b: float, t_max: int) -> float:
-    """``max |E[p_{t+1} | x_1..x_t] − p_t|`` over all binary prefixes shorter than
-    ``t_max``.
+    """Largest martingale defect of the Beta–Bernoulli predictive.
 
-    ``p_t`` is :func:`beta_bernoulli_predictive`; the conditional expectation averages
-    its two continuations with weights ``p_t`` and ``1 − p_t``. Zero up to rounding
-    when the predictive is a martingale.
+    Parameters
+    ----------
+    a, b : float
+        Beta prior parameters, ``> 0``.
+    t_max : int
+        Prefixes of every length ``0..t_max-1`` are enumerated (``1 ≤ t_max ≤ 20``).
+
+    Returns
+    -------
+    float
+        ``max |p_t p_{t+1}(x, 1) + (1 − p_t) p_{t+1}(x, 0) − p_t|`` over all binary
+        prefixes ``x`` shorter than ``t_max``, with ``p`` from
+        :func:`beta_bernoulli_predictive`. Zero up to rounding for a martingale.
+
+    Raises
+    ------
+    ValueError
+        If ``a``, ``b`` are not positive or ``t_max`` is out of range.
 
     Examples
     --------
@@ -739,10 +929,29 @@ def beta_bernoulli_martingale_defect(a: float, b: float, t_max: int) -> float:
 def prefix_symmetry_defect(predict: Callable, x, rng, n_perm: int = 4) -> np.ndarray:
     """How much a predictor's last prediction moves when its prefix is shuffled.
 
-    ``predict`` maps ``(n, L)`` tokens to next-token laws ``(n, L, K)``; the prediction
-    at position ``L − 1`` depends on ``x[:, :L-1]``. For ``n_perm`` random permutations
-    of those positions, returns ``max_c |Δ P(c)|`` per sequence and permutation,
-    shape ``(n_perm, n)``. Zero for a symmetric (exchangeable) predictive.
+    Parameters
+    ----------
+    predict : callable
+        Maps ``(n, L)`` tokens to next-token laws ``(n, L, K)``; the prediction at
+        position ``L − 1`` depends on ``x[:, :L-1]``.
+    x : array_like of int, shape ``(n, L)``
+        Sequences.
+    rng : numpy.random.Generator
+        Draws the permutations.
+    n_perm : int
+        Number of random permutations of positions ``0..L-2``.
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(n_perm, n)``
+        ``max_c |Δ P(c)|`` per permutation and sequence; zero for a symmetric
+        (exchangeable) predictive.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not a 2-d integer array, ``rng`` is not a Generator or
+        ``predict`` is not callable.
 
     Examples
     --------
@@ -788,9 +997,39 @@ def train_bayes_gpt(
     Every step draws a fresh batch of ``batch_size`` sequences of length ``L`` from
     ``prior`` (generator seeded with ``data_seed``); the initial weights depend on
     ``init_seed`` only (:func:`lib.transformer.make_model`). Adam with a linear warm-up
-    over ``warmup`` steps (default ``steps // 20``) and a cosine decay
-    (:func:`lib.transformer.train_next_token`). On CPU with a fixed thread count the
-    run is deterministic. Returns the model (in eval mode) and its training log.
+    and a cosine decay (:func:`lib.transformer.train_next_token`). On CPU with a fixed
+    thread count the run is deterministic.
+
+    Parameters
+    ----------
+    prior : DirichletPrior
+        The training law; its ``K`` is the vocabulary size.
+    L : int
+        Training length.
+    steps, batch_size : int
+        Adam steps and sequences per step.
+    init_seed, data_seed : int
+        Seeds of the initial weights and of the training data.
+    lr : float
+        Peak learning rate.
+    positional : {"none", "sinusoidal", "learned"}
+        Positional encodings (:class:`lib.transformer.CausalTransformer`).
+    d_model, n_layers, n_heads : int
+        Width, depth and heads of the model.
+    warmup : int, optional
+        Warm-up steps, default ``steps // 20``.
+
+    Returns
+    -------
+    model : lib.transformer.CausalTransformer
+        The trained model, in eval mode (a torch module).
+    log : lib.transformer.TrainingLog
+        Training losses.
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range (checked by :mod:`lib.transformer`).
 
     Examples
     --------
@@ -830,10 +1069,32 @@ def train_bayes_gpt(
 
 
 def first_layer_attention(model: CausalTransformer, x) -> np.ndarray:
-    """The first layer's attention weights, averaged over heads, ``(n, L, L)``.
+    """The first layer's attention weights, averaged over heads.
 
-    Row ``t`` is the law over the inputs ``0..t`` read at position ``t`` (input 0 is
-    the start token, input ``s ≥ 1`` the token ``x[:, s-1]``).
+    Parameters
+    ----------
+    model : lib.transformer.CausalTransformer
+    x : array_like of int, shape ``(n, L)``
+        Token sequences.
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(n, L, L)``
+        Row ``t`` is the law over the inputs ``0..t`` read at position ``t`` (input 0
+        is the start token, input ``s ≥ 1`` the token ``x[:, s-1]``).
+
+    Raises
+    ------
+    ValueError
+        If ``model`` is not a CausalTransformer or ``x`` is invalid for it.
+
+    Examples
+    --------
+    >>> model, _ = train_bayes_gpt(DirichletPrior.beta(1.0, 1.0), 3, steps=1,
+    ...                            init_seed=0, data_seed=0, d_model=8)
+    >>> w = first_layer_attention(model, [[0, 1, 1]])
+    >>> w.shape, bool(np.allclose(w.sum(-1), 1.0, atol=1e-6)), float(w[0, 0, 1])
+    ((1, 3, 3), True, 0.0)
     """
     if not isinstance(model, CausalTransformer):
         raise InputTypeError(f"model must be a CausalTransformer, got {model!r}")
@@ -842,11 +1103,26 @@ def first_layer_attention(model: CausalTransformer, x) -> np.ndarray:
 
 
 def attention_profile(weights) -> tuple[np.ndarray, np.ndarray]:
-    """Per position ``t``: mean total-variation distance from uniform over ``0..t``, and
-    the mean weight on the start token times ``t + 1`` (1 for uniform averaging).
+    """How far causal attention rows are from the uniform average.
 
-    ``weights`` ``(n, L, L)`` are causal attention rows (e.g. from
-    :func:`first_layer_attention`). Returns two arrays of shape ``(L,)``.
+    Parameters
+    ----------
+    weights : array_like, shape ``(n, L, L)``
+        Causal attention rows (e.g. from :func:`first_layer_attention`).
+
+    Returns
+    -------
+    tv : numpy.ndarray, shape ``(L,)``
+        Per position ``t``, the mean total-variation distance of row ``t`` from the
+        uniform law over ``0..t``.
+    start : numpy.ndarray, shape ``(L,)``
+        Per position ``t``, the mean weight on input 0 (the start token) times
+        ``t + 1``: 1 for the uniform average.
+
+    Raises
+    ------
+    ValueError
+        If ``weights`` is not ``(n, L, L)`` with non-negative entries.
 
     Examples
     --------

@@ -63,7 +63,7 @@ def _log_marginal_binary(k, n, a, b):
 
 
 # ------------------------------------------------------------------ predictives
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(x=binary_seqs, a=positive, b=positive)
 def test_beta_bernoulli_predictive_is_a_ratio_of_marginals(x, a, b):
     got = beta_bernoulli_predictive(x, a, b)
@@ -92,7 +92,7 @@ def test_beta_bernoulli_predictive_by_quadrature():
         assert got[t] == pytest.approx(num / den, rel=1e-8)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(
     data=st.data(),
     K=st.integers(2, 5),
@@ -123,7 +123,7 @@ def test_dirichlet_predictive_is_a_ratio_of_marginals(data, K, L):
                 assert got[i, t, c] == pytest.approx(ref, rel=1e-10)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(x=binary_seqs, a=positive, b=positive)
 def test_two_symbols_reduce_to_beta_bernoulli(x, a, b):
     got = dirichlet_categorical_predictive(x, [b, a])[..., 1]
@@ -320,7 +320,7 @@ def test_atom_keys_and_validation():
 
 
 # ------------------------------------------------------------------ divergences
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(data=st.data(), K=st.integers(2, 6))
 def test_kl_matches_scipy_entropy(data, K):
     p = np.array(data.draw(st.lists(st.floats(0.0, 1.0), min_size=K, max_size=K)))
