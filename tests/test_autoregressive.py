@@ -289,11 +289,19 @@ def test_tempered_posteriors_are_powers_of_the_posterior(data, L, beta):
 def test_tempered_limit_is_reached_along_a_sequence():
     p = np.array([0.2, 0.5, 0.8])
     eta, A = bernoulli_natural(p)
-    L = 4000
+    log_prior = np.log([0.6, 0.3, 0.1])
+    L, beta = 1200, 5.0
     x = (np.arange(L) % 4 == 0).astype(float)[None, :, None]  # frequency 1/4
-    tempered = tempered_atom_posteriors(x, eta, A, np.log([0.6, 0.3, 0.1]), 5.0)
-    limit = tempered_limit([0.25], eta, A, 5.0)
-    np.testing.assert_allclose(tempered[0, -1], limit, atol=5e-3)
+    tempered = tempered_atom_posteriors(x, eta, A, log_prior, beta)[0, -1]
+    limit = tempered_limit([0.25], eta, A, beta)
+    # the scores at the last row differ from the limit's by at most δ (exactly:
+    # S/(L+1) vs 1/4, L/(L+1) vs 1, the prior's log π/(L+1)), so the weights differ
+    # by a factor within e^{±2δ}
+    S, n = x.sum(), L + 1
+    gap = beta * np.abs(eta[:, 0] * (S / n - 0.25) - A * (L / n - 1) + log_prior / n)
+    bound = (np.exp(2 * gap.max()) - 1) * limit
+    assert np.all(np.abs(tempered - limit) <= bound + 1e-12)
+    assert np.max(np.abs(tempered - limit)) > 1e-6  # the limit is not yet reached
 
 
 def test_atom_keys_and_validation():
