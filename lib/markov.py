@@ -13,12 +13,16 @@ are integer arrays with positions on the last axis, 0-based: ``x[t]`` is the boo
   goodness-of-fit test of samples against the exact law;
 - :func:`order_blind_excess`: the least expected excess log-loss of any predictor that
   sees only the multiset of the prefix and its last token (exact enumeration);
-- :func:`two_layer_markov_attention`, :func:`two_layer_error_bound`: the hand-built
-  two-layer attention (previous-token head, then an induction head with an attention
-  sink) and the bound on its error at finite inverse temperature ``β``;
-- :func:`strategy_kl`, :func:`train_markov_transformer`: the distance of a model's
-  predictions to the three strategies, and a training run of
-  :mod:`lib.transformer`'s model that records it.
+- :func:`two_layer_markov_attention`, :func:`two_layer_tv`,
+  :func:`two_layer_error_bound`: the hand-built two-layer attention (previous-token
+  head, then an induction head with an attention sink), its error, and the bound on
+  that error at finite inverse temperature ``β``;
+- :func:`strategy_kl`, :func:`train_markov_transformer`, :func:`model_predictive`:
+  the distance of a model's predictions to the three strategies, and a training run
+  of :mod:`lib.transformer`'s model (used as it is) that records it;
+- :func:`trained_attention_maps`, :func:`attention_pattern_stats`: a trained model's
+  attention weights in the hand-built model's layout, and how much they look like
+  it.
 
 Returns: NumPy arrays (int64 counts and sequences, float64 probabilities) for every
 exact computation; :func:`train_markov_transformer` returns a :class:`MarkovTraining`
