@@ -20,6 +20,15 @@ Each part is a small module with its own ``setup``:
     ``CITATION.cff``).
 :mod:`.offline`
     MathJax served from the build, network assets dropped or reported.
+:mod:`.alt_text`
+    every figure's image gets its caption's first sentence as alt text.
+:mod:`.references`
+    the References in author–year style (a pybtex style), as a proper list.
+:mod:`.style`
+    the book's stylesheet (math never cut off, link contrast in theorem boxes) and
+    an accessible name for the code-cell toggles.
+:mod:`.execution`
+    the ``{book-bench}`` directive of the execution page (``make bench``'s table).
 
 Unless ``BOOK_FIGURES_DIR`` is already set, the build sets it to
 ``<build>/_build/figures`` (next to the execution cache), so that the kernels that
@@ -35,7 +44,17 @@ from typing import Any
 
 from sphinx.application import Sphinx
 
-from . import checks, citation, domain, figures_page, offline
+from . import (
+    alt_text,
+    checks,
+    citation,
+    domain,
+    execution,
+    figures_page,
+    offline,
+    references,
+    style,
+)
 
 
 def _set_figures_dir(app: Sphinx, config: Any) -> None:
@@ -46,7 +65,8 @@ def _set_figures_dir(app: Sphinx, config: Any) -> None:
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _set_figures_dir)
-    for part in (domain, checks, citation, figures_page, offline):
+    parts = (domain, checks, citation, figures_page, offline)
+    for part in parts + (alt_text, references, style, execution):
         part.setup(app)
     return {
         "version": "2.0",

@@ -22,6 +22,7 @@ from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.docutils import SphinxDirective
 
+from .alt_text import short_caption
 from .checks import check_files
 from .citation import citation_data, figure_bibtex
 from .domain import (
@@ -49,16 +50,7 @@ class FigureListDirective(SphinxDirective):
         return [figure_list("")]
 
 
-_STYLE = """<style>
-.book-figure-entry{display:flex;gap:1.2rem;align-items:flex-start;margin:1.6rem 0;
-  padding-top:1.2rem;border-top:1px solid var(--pst-color-border,#ddd)}
-.book-figure-entry .book-figure-thumb{width:220px;max-width:35%;flex:none}
-.book-figure-entry .book-figure-thumb img{width:100%;height:auto;
-  border:1px solid var(--pst-color-border,#ddd)}
-.book-figure-entry .book-figure-text{flex:1;min-width:0}
-.book-figure-entry .book-figure-text p{margin:.2rem 0 .5rem 0}
-.book-figure-bibtex pre{font-size:.78em;white-space:pre-wrap}
-</style>"""
+# the entries are styled by static/book.css
 
 # Without html_baseurl the entries hold site-relative URLs: make them absolute for
 # the reader.
@@ -101,9 +93,7 @@ class FigureListTransform(SphinxPostTransform):
         def rel(path: str) -> str:
             return posixpath.relpath(path, base_dir or ".")
 
-        out: list[nodes.Node] = [nodes.raw("", _STYLE, format="html")]
-        for fig in figs:
-            out.append(self.entry(fig, rel, site))
+        out: list[nodes.Node] = [self.entry(fig, rel, site) for fig in figs]
         if not site:
             out.append(nodes.raw("", _SCRIPT, format="html"))
         return out
@@ -116,10 +106,13 @@ class FigureListTransform(SphinxPostTransform):
         entry = nodes.container(
             classes=["book-figure-entry"], ids=[f"list-{fig['label']}"]
         )
+        alt = f"Figure {number}"
+        if fig["caption"] is not None:
+            alt += ": " + short_caption(fig["caption"])
         thumb = (
             f'<a class="book-figure-thumb" href="{html.escape(rel(anchor))}">'
             f'<img src="{html.escape(rel("figures/" + fig["name"] + ".png"))}" '
-            f'alt="Thumbnail of Figure {number}"></a>'
+            f'alt="{html.escape(alt)}"></a>'
         )
         entry += nodes.raw("", thumb, format="html")
         text = nodes.container(classes=["book-figure-text"])
