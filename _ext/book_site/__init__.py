@@ -29,6 +29,9 @@ Each part is a small module with its own ``setup``:
     an accessible name for the code-cell toggles.
 :mod:`.execution`
     the ``{book-bench}`` directive of the execution page (``make bench``'s table).
+:mod:`.api`
+    the ``{book-api}`` directive of the API reference page: ``automodule`` for
+    every public module of ``lib``.
 
 Unless ``BOOK_FIGURES_DIR`` is already set, the build sets it to
 ``<build>/_build/figures`` (next to the execution cache), so that the kernels that
@@ -46,6 +49,7 @@ from sphinx.application import Sphinx
 
 from . import (
     alt_text,
+    api,
     checks,
     citation,
     domain,
@@ -66,7 +70,7 @@ def _set_figures_dir(app: Sphinx, config: Any) -> None:
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _set_figures_dir)
     parts = (domain, checks, citation, figures_page, offline)
-    for part in parts + (alt_text, references, style, execution):
+    for part in parts + (alt_text, references, style, execution, api):
         part.setup(app)
     return {
         "version": "2.0",
