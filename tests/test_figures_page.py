@@ -72,8 +72,10 @@ def _book(
     return book
 
 
-def _build(book: Path) -> subprocess.CompletedProcess:
+def _build(book: Path, **extra_env: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "BOOK_FIGURES_DIR"}
+    env.pop("BOOK_BASEURL", None)
+    env.update(extra_env)
     return subprocess.run(
         [str(JB), "build", str(book), "-W", "-n", "--keep-going"],
         capture_output=True,
@@ -127,9 +129,11 @@ plt.show()
         "png",
     ):  # the static figure's files, as save_figure would write them
         (saved / f"probe-static.{fmt}").write_bytes(PNG)
-    result = _build(book)
+    # the publisher's base URL, given at build time, replaces _config.yml's
+    result = _build(book, BOOK_BASEURL="https://books.example.net/attention")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     html = book / "_build" / "html"
+    base = "https://books.example.net/attention/"
 
     # the files of both figures, in the build, and nothing else
     files = sorted(p.name for p in (html / "figures").iterdir())
@@ -161,13 +165,20 @@ plt.show()
     assert "A static picture." in page
     bib = (html / "figures" / "figures.bib").read_text()
     assert bib.count("@misc{") == 2
-    assert "title        = {{Figure 1.1}: A parabola $y = x^2$ on $[0, 1]$}" in bib
-    assert re.search(r"url\s+= \{ch-a\.html#fig-probe-curve\}", bib)
+    assert "title        = {{Figure 1.1: A parabola {$y = x^2$} on {$[0, 1]$}}}" in bib
+    assert f"url          = {{{base}ch-a.html#fig-probe-curve}}" in bib
+    assert f"\\url{{{base}figures/probe-curve.svg}}" in bib
+    assert "month        = " in bib
     cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
     assert cff["title"] in bib and cff["version"] in bib
 
     # captions are numbered as on the Figures page; its math is typeset by local MathJax
-    assert "Figure 1.1" in (html / "ch-a.html").read_text()
+    chapter_html = (html / "ch-a.html").read_text()
+    assert "Figure 1.1" in chapter_html
+    # the image's alt text is the caption's first sentence, its math as text
+    assert 'alt="A parabola y = x^2 on [0, 1]."' in chapter_html
+    assert 'alt="Figure 1.1: A parabola y = x^2 on [0, 1]."' in page
+    assert f'<link rel="canonical" href="{base}ch-a.html"' in chapter_html
     assert (html / "_static" / "mathjax" / "tex-mml-chtml.js").is_file()
     assert (
         html / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2"
@@ -175,9 +186,8 @@ plt.show()
     for name in ("figures.html", "ch-a.html", "intro.html"):
         text = (html / name).read_text()
         assert 'src="_static/mathjax/tex-mml-chtml.js"' in text, name
-        assert not re.search(r"""(src|href)=["']https?://""", text.split("<body")[0]), (
-            name
-        )
+        head = re.sub(r'<link rel="canonical"[^>]*>', "", text.split("<body")[0])
+        assert not re.search(r"""(src|href)=["']https?://""", head), name
         assert "unpkg.com" not in text and "thebe" not in text.lower(), name
 
 
@@ -294,3 +304,38 @@ def test_figure_tool_executes_every_cell_and_stops_on_an_error(tmp_path):
     with pytest.raises(nbclient.exceptions.CellExecutionError, match="boom"):
         figure_tool.execute(bad)
     assert not (tmp_path / "after.txt").exists()
+
+
+def test_extension_helpers():
+    """Small pure functions of the extension: alt text, labels, docstring bars."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "_ext"))
+    from book_site.alt_text import latex_to_text
+    from book_site.api import ORDER, escape_bars, lib_modules
+    from book_site.references import author_year_label
+    from pybtex.database import Entry, Person
+
+    assert latex_to_text(r"\beta_L \propto L^{2/5}") == "β_L ∝ L^(2/5)"
+    assert latex_to_text(r"\hat z = \frac{\sigma^2}{L}") == "ẑ = (σ^2)/L"
+    assert escape_bars("gap |R - R_N| and ``|x|``") == "gap \\|R - R_N\\| and ``|x|``"
+    assert escape_bars("| a line block") == "| a line block"
+    names = lib_modules(ROOT / "lib")
+    assert names[: len(names)] and set(names) >= {"validation", "figures"}
+    known = [n for n in ORDER if n in names]
+    assert names[: len(known)] == known  # the reading order first
+    people = [Person("Zhang, Yufeng"), Person("Liu, Boyi"), Person("Cai, Qi")]
+    entry = Entry("article", fields={"year": "2022"}, persons={"author": people})
+    assert author_year_label(entry) == "Zhang et al., 2022"
+    two = Entry(
+        "article",
+        fields={"year": "1980"},
+        persons={"author": [Person("Diaconis, Persi"), Person("Freedman, David")]},
+    )
+    assert author_year_label(two) == "Diaconis and Freedman, 1980"
+    one = Entry(
+        "article",
+        fields={"year": "1937"},
+        persons={"author": [Person("de Finetti, B.")]},
+    )
+    assert author_year_label(one) == "de Finetti, 1937"

@@ -10,6 +10,7 @@ readable text, e.g. ``L^{-1/2}`` as "L^(−1/2)"), unless the source gave one.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from docutils import nodes
 from sphinx.application import Sphinx
@@ -85,7 +86,7 @@ def latex_to_text(tex: str) -> str:
         s = re.sub(r"([_^])\{([^{}]*)\}", _script, s)
     s = re.sub(r"\\([A-Za-z]+|[{}%$&#_|])", lambda m: _SYMBOLS.get(m[1], m[1]), s)
     s = s.replace("{", "").replace("}", "").replace("-", "−")
-    return re.sub(r"\s+", " ", s).strip()
+    return unicodedata.normalize("NFC", re.sub(r"\s+", " ", s).strip())
 
 
 def _paren(body: str) -> str:
