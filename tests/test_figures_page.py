@@ -157,7 +157,7 @@ plt.show()
     ):
         assert f"Figure {number}" in page
         assert f'href="{doc}.html#fig-{fig}"' in page
-        assert f'src="figures/{fig}.png"' in page
+        assert f'src="figures/{fig}.svg"' in page
         for fmt in ("svg", "pdf", "png"):
             assert f'href="figures/{fig}.{fmt}"' in page
         assert f"@misc{{attention-book:fig-{fig}," in page

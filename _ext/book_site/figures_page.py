@@ -111,7 +111,7 @@ class FigureListTransform(SphinxPostTransform):
             alt += ": " + short_caption(fig["caption"])
         thumb = (
             f'<a class="book-figure-thumb" href="{html.escape(rel(anchor))}">'
-            f'<img src="{html.escape(rel("figures/" + fig["name"] + ".png"))}" '
+            f'<img src="{html.escape(rel("figures/" + fig["name"] + ".svg"))}" '
             f'alt="{html.escape(alt)}"></a>'
         )
         entry += nodes.raw("", thumb, format="html")
