@@ -10,7 +10,8 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha25
 LIBHASH = $(shell cat lib/*.py _config.yml | sha256sum | cut -c1-16)
 
 .PHONY: book test test-run test-lib test-notebooks test-build notebooks figure clean venv \
-        chromium test-browser lint test-mutations test-seeds cache-check bench
+        chromium test-browser lint test-mutations test-seeds cache-check bench \
+        latex cffconvert axe
 
 venv: $(STAMP)
 $(STAMP):
@@ -41,12 +42,12 @@ test: lint test-run test-build test-browser
 # Each chapter is executed exactly once per `make test`: nbval's fresh execution also
 # fills the build's cache (tools/nbval_cache.py), which test-build then renders.
 CHAPTER_NOTEBOOKS = $(shell ls -r book/[0-9][0-9]-*.ipynb)
-test-run: $(STAMP)
+test-run: $(STAMP) latex cffconvert
 	rm -rf _build && mkdir -p _build && echo "$(LIBHASH)" > _build/.lib-hash
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadscope -p nbval_cache \
 	  --nbval-lax --doctest-modules $(CHAPTER_NOTEBOOKS) lib tests
 
-test-lib: $(STAMP)
+test-lib: $(STAMP) latex cffconvert
 	$(BIN)/python -m pytest -n 2 --doctest-modules lib tests
 
 test-notebooks: $(STAMP)
@@ -61,14 +62,38 @@ test-build: $(STAMP) cache-check
 # The built book in a real browser with no network (run after test-build): every page opens
 # with its math typeset by the book's own MathJax, every image loaded, no failed request and
 # no console error; the search box finds a word; screenshots go to _build/screenshots/.
-test-browser: $(STAMP) chromium
-	timeout 600 $(BIN)/python -m pytest tests/browser/check_offline_book.py
+test-browser: $(STAMP) chromium axe latex
+	timeout 900 $(BIN)/python -m pytest tests/browser/check_offline_book.py \
+	  tests/browser/check_bibtex.py
 
 # Debian's Chromium for test-browser, installed only if missing (CI runs as root).
 chromium:
 	@test -x /usr/bin/chromium || { \
 	  echo "installing Debian's chromium (apt-get)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+
+# Debian's pdflatex + bibtex for the BibTeX compile tests, installed only if missing.
+latex:
+	@test -x /usr/bin/pdflatex -a -x /usr/bin/bibtex || { \
+	  echo "installing Debian's texlive-latex-base (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends texlive-latex-base; }
+
+# cffconvert in its own virtualenv (it needs jsonschema < 4; the book has 4).
+CFF := $(VENV)/cffconvert/.installed-$(shell sha256sum requirements-cffconvert.txt | cut -c1-12)
+cffconvert: $(CFF)
+$(CFF): requirements-cffconvert.txt
+	test -x $(VENV)/cffconvert/bin/python || $(PYTHON) -m venv $(VENV)/cffconvert
+	$(VENV)/cffconvert/bin/python -m pip install --quiet -r requirements-cffconvert.txt
+	rm -f $(VENV)/cffconvert/.installed-* && touch $@
+
+# axe-core (pinned) from npm into .venv/npm; the browser test injects that local file.
+AXE_VERSION := 4.14.1
+AXE := $(VENV)/npm/.axe-core-$(AXE_VERSION)
+axe: $(AXE)
+$(AXE):
+	npm install --prefix $(VENV)/npm --no-audit --no-fund --save-exact axe-core@$(AXE_VERSION)
+	touch $@
 
 # Regenerate one figure's files (_build/figures/NAME.{svg,pdf,png}): make figure NAME=ch3-rates
 # executes the chapter that saves it (the .ipynb pair is left alone); `make book` then copies
