@@ -105,7 +105,7 @@ figure: $(STAMP)
 # Re-execute the chapters and refresh their paired .ipynb (after editing a .md).
 notebooks: $(STAMP)
 	for md in book/[0-9]*.md; do \
-	  $(BIN)/jupytext --sync "$$md" && $(BIN)/jupytext --execute --to ipynb "$$md" || exit 1; done
+	  $(BIN)/jupytext --to ipynb --execute "$$md" || exit 1; done
 
 # Lint and format check (ruff, 88 columns; configured in pyproject.toml).
 lint: $(STAMP)

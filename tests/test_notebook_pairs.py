@@ -1,7 +1,7 @@
-"""Every chapter is a jupytext pair: book/NN-slug.md (source) and book/NN-slug.ipynb (executed).
+"""Every chapter is a jupytext pair: book/NN-slug.md (source) and .ipynb (executed).
 
-The two must never drift: same cells, same sources, and the .ipynb carries executed outputs so
-that nbval can compare the marked summary cells.
+The two must never drift: same cells, same sources, and the .ipynb carries executed
+outputs so that nbval can compare the marked summary cells.
 """
 
 from pathlib import Path

@@ -1,4 +1,4 @@
-"""The progress bar wraps an iterable without changing what it yields, and writes only to stderr."""
+"""The progress bar yields what it wraps, unchanged, and writes only to stderr."""
 
 from lib.progress import progress
 

@@ -1,4 +1,4 @@
-"""lib.validation: every check accepts good input and names the argument when it refuses."""
+"""lib.validation: accepts good input, names the argument when it refuses."""
 
 import numpy as np
 import pytest
