@@ -63,8 +63,8 @@ test-build: $(STAMP) cache-check
 # with its math typeset by the book's own MathJax, every image loaded, no failed request and
 # no console error; the search box finds a word; screenshots go to _build/screenshots/.
 test-browser: $(STAMP) chromium axe latex
-	timeout 900 $(BIN)/python -m pytest tests/browser/check_offline_book.py \
-	  tests/browser/check_bibtex.py
+	timeout 900 $(BIN)/python -m pytest -n 2 --dist loadgroup \
+	  tests/browser/check_offline_book.py tests/browser/check_bibtex.py
 
 # Debian's Chromium for test-browser, installed only if missing (CI runs as root).
 chromium:

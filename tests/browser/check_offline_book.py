@@ -104,8 +104,7 @@ THEME_WIDGET_RULES = {
 # Keys: "clipped-math", "figure-size", "alt-text", "axe".
 KNOWN_FAILURES: dict[str, set[str]] = {
     "clipped-math": set(),
-    # ch2's two figures are 0.735 of natural size (9.8 in wide); its owner narrows them
-    "figure-size": {"book/02-latent-posterior.html"},
+    "figure-size": set(),
     "alt-text": set(),
     "axe": set(),
 }
@@ -407,7 +406,9 @@ def reports(browser_context, server):
             "axe_version": AXE_VERSION,
             "pages": {name: _summary(rep) for name, rep in sorted(cache.items())},
         }
-        REPORT.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf8")
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        path = REPORT.with_name(f"{REPORT.stem}-{worker}.json") if worker else REPORT
+        path.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf8")
 
 
 def _summary(rep: dict[str, Any]) -> dict[str, Any]:
@@ -441,7 +442,7 @@ def _summary(rep: dict[str, Any]) -> dict[str, Any]:
 
 def _known(check: str, name: str):
     """A strict xfail for a page listed in KNOWN_FAILURES[check]."""
-    if name in KNOWN_FAILURES[check]:
+    if check is not None and name in KNOWN_FAILURES[check]:
         return pytest.mark.xfail(
             strict=True,
             reason=f"{name} is listed in KNOWN_FAILURES[{check!r}]: remove it "
@@ -450,11 +451,22 @@ def _known(check: str, name: str):
     return ()
 
 
-def _params(check: str) -> list:
-    return [pytest.param(n, marks=_known(check, n)) for n in PAGES] or ["(no pages)"]
+def _params(check: str | None = None) -> list:
+    """One parameter per page; under pytest-xdist (``--dist loadgroup``) all the
+    checks of a page run on one worker, which opens the page once."""
+    return [
+        pytest.param(
+            n, marks=[*_listify(_known(check, n)), pytest.mark.xdist_group(n)]
+        )
+        for n in PAGES
+    ] or ["(no pages)"]
 
 
-@pytest.mark.parametrize("name", PAGES or ["(no pages)"])
+def _listify(marks) -> list:
+    return list(marks) if isinstance(marks, tuple | list) else [marks]
+
+
+@pytest.mark.parametrize("name", _params())
 def test_page_renders_offline(reports, name):
     rep = reports(name)
     assert not rep["untypeset"], f"math not typeset by MathJax: {rep['untypeset'][:5]}"
@@ -492,7 +504,7 @@ def test_images_have_prose_alt_text(reports, name):
     )
 
 
-@pytest.mark.parametrize("name", PAGES or ["(no pages)"])
+@pytest.mark.parametrize("name", _params())
 def test_figures_are_vector_graphics(reports, name):
     """Figures are shown as SVG (sharp on any screen), never as PNG."""
     images = reports(name)["images"][str(WIDTHS[0])]
