@@ -6,7 +6,8 @@
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha256sum | cut -c1-12)
+SETUP  := requirements.txt pyproject.toml jupyter/overrides.json tools/lab_setup.py tools/book_kernel.py
+STAMP  := $(VENV)/.installed-$(shell cat $(SETUP) | sha256sum | cut -c1-12)
 LIBHASH = $(shell cat lib/*.py _config.yml | sha256sum | cut -c1-16)
 
 .PHONY: book test test-run test-lib test-notebooks test-build notebooks figure clean venv \
@@ -19,6 +20,7 @@ $(STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python tools/lab_setup.py
 	rm -f $(VENV)/.installed-* && touch $@
 
 # jupyter-cache does not notice a change in lib/ (or the configuration): the execution
