@@ -87,7 +87,8 @@ def chapter_times(root: Path) -> list[tuple[str, float, bool]]:
     script = (
         "import sys, jupytext, nbclient\n"
         "nb = jupytext.read(sys.argv[1])\n"
-        "nbclient.NotebookClient(nb, timeout=900, kernel_name='python3',"
+        "nbclient.NotebookClient(nb, timeout=900,"
+        " kernel_name=nb.metadata.kernelspec.name,"
         " resources={'metadata': {'path': sys.argv[2]}}).execute()\n"
     )
     rows = []

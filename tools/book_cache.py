@@ -26,6 +26,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import nbformat
+from book_kernel import declared_kernel
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "_build" / ".jupyter_cache"
@@ -109,7 +110,7 @@ def execute_chapter(md: Path, timeout: int = 600) -> tuple[str, float, str]:
         nbclient.NotebookClient(
             nb,
             timeout=timeout,
-            kernel_name="python3",
+            kernel_name=declared_kernel(nb),
             resources={"metadata": {"path": str(md.parent)}},
         ).execute()
     except Exception as err:  # the build will execute it again and report it

@@ -73,7 +73,8 @@ def execute_chapter(md: Path, root: Path, env: dict[str, str], timeout: int) -> 
     script = (
         "import sys, jupytext, nbclient\n"
         "nb = jupytext.read(sys.argv[1])\n"
-        "nbclient.NotebookClient(nb, timeout=int(sys.argv[2]), kernel_name='python3',"
+        "nbclient.NotebookClient(nb, timeout=int(sys.argv[2]),"
+        " kernel_name=nb.metadata.kernelspec.name,"
         " resources={'metadata': {'path': sys.argv[3]}}).execute()\n"
     )
     full_env = {

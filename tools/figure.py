@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from book_kernel import declared_kernel
+
 ROOT = Path(__file__).resolve().parents[1]
 FORMATS = ("svg", "pdf", "png")
 
@@ -60,7 +62,7 @@ def execute(md: Path) -> None:
     client = nbclient.NotebookClient(
         nb,
         timeout=600,
-        kernel_name="python3",
+        kernel_name=declared_kernel(nb),
         resources={"metadata": {"path": str(md.parent)}},
     )
     with client.setup_kernel():
