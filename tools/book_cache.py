@@ -111,6 +111,9 @@ def execute_chapter(md: Path, timeout: int = 600) -> tuple[str, float, str]:
             nb,
             timeout=timeout,
             kernel_name=declared_kernel(nb),
+            # no per-cell timestamps: jupyter-cache hashes the cells' metadata, and
+            # the build looks the chapter up by the hash of the unexecuted cells
+            record_timing=False,
             resources={"metadata": {"path": str(md.parent)}},
         ).execute()
     except Exception as err:  # the build will execute it again and report it
