@@ -2,7 +2,9 @@
 #   make book   build the HTML book into _build/html (installs what it needs first)
 #   make test   run every test: lint, lib doctests and unit/property tests, md/ipynb pair
 #               sync, nbval over every chapter (each executed once, on both cores), the
-#               strict (-W -n --keep-going) book build, and the offline browser test
+#               strict (-W -n --keep-going) book build, the PDF (its numbers against the
+#               HTML's), and the offline browser test
+# Also: make lab (JupyterLab on the book), make pdf (the book as one PDF).
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -12,7 +14,8 @@ LIBHASH = $(shell cat lib/*.py _config.yml | sha256sum | cut -c1-16)
 
 .PHONY: book test test-run test-lib test-notebooks test-build notebooks figure clean venv \
         chromium test-browser lint test-mutations test-seeds cache-check bench \
-        latex cffconvert axe
+        latex cffconvert axe \
+        lab pdf test-pdf poppler
 
 venv: $(STAMP)
 $(STAMP):
@@ -37,7 +40,7 @@ book: $(STAMP) cache-check
 	$(BIN)/jupyter-book build .
 	@echo "The book is in _build/html/index.html"
 
-test: lint test-run test-build test-browser
+test: lint test-run test-build test-pdf test-browser
 
 # One pytest session on both cores (pytest-xdist; a chapter's cells stay on one worker):
 # every chapter under nbval (heaviest first), the doctests of lib and the unit tests.
@@ -60,6 +63,36 @@ test-notebooks: $(STAMP)
 # that test-run just cached; run alone, it executes whatever the cache lacks.
 test-build: $(STAMP) cache-check
 	$(BIN)/jupyter-book build . -W -n --keep-going
+
+# The book as one PDF (tools/pdf.py): the single-page HTML build, which reuses the
+# execution cache and the HTML build's parsed documents (same numbers: "Figure 3.2" in
+# both), printed by Debian's Chromium once MathJax has typeset it; written to
+# _build/pdf/attention-book.pdf and copied to _build/html/downloads/, where the
+# introduction links it.
+pdf: $(STAMP) cache-check chromium
+	OMP_NUM_THREADS=1 $(BIN)/python tools/book_cache.py --jobs 2
+	$(BIN)/jupyter-book build . --builder singlehtml $(PDFFLAGS)
+	$(BIN)/python tools/pdf.py
+
+# After test-build: the strict single-page build, the PDF, and its checks (every chapter
+# title, theorem and figure number of the HTML in its text; the downloads of the pages).
+test-pdf: PDFFLAGS = -W -n --keep-going
+test-pdf: pdf poppler
+	$(BIN)/python -m pytest tests/built
+
+# Debian's poppler-utils (pdftotext) for test-pdf, installed only if missing.
+poppler:
+	@command -v pdftotext >/dev/null || { \
+	  echo "installing Debian's poppler-utils (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends poppler-utils; }
+
+# JupyterLab on the book: a chapter's .md opens as a notebook (jupytext), its MyST
+# rendered (jupyterlab-myst), on the kernel attention-book. CHAPTER=03 opens chapter 3;
+# LAB_ARGS="--no-browser --port 8899" passes options to `jupyter lab`.
+LAB_PAGE = $(if $(CHAPTER),$(or $(wildcard book/$(CHAPTER)-*.md),$(error no chapter book/$(CHAPTER)-*.md)),book)
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/$(LAB_PAGE) \
+	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 # The built book in a real browser with no network (run after test-build): every page opens
 # with its math typeset by the book's own MathJax, every image loaded, no failed request and

@@ -13,8 +13,9 @@
   ``pyproject.toml`` (``requirements.txt`` installs ``lib`` from it) and a README
   with the two commands that set up and run a chapter. Nothing is fetched.
 
-Only the ``html`` builder gets the links and files; other builders (``singlehtml``
-for the PDF) drop them, or link the published site when ``html_baseurl`` is set.
+Only the ``html`` builder writes the files and links them; the ``singlehtml``
+build (printed as the PDF) names them without links, or links the published site
+when ``html_baseurl`` is set.
 """
 
 from __future__ import annotations
@@ -160,7 +161,10 @@ def _base(app: Sphinx, docname: str) -> str | None:
     return f"{baseurl.rstrip('/')}/{DOWNLOADS}/" if baseurl else None
 
 
-def _link(href: str, text: str, download: bool = True) -> str:
+def _link(href: str | None, text: str, download: bool = True) -> str:
+    """A link to ``href``; without one (a PDF of the book), just the text."""
+    if href is None:
+        return text
     attr = " download" if download else ""
     return f'<a class="reference external" href="{href}"{attr}>{text}</a>'
 
@@ -176,18 +180,23 @@ def _chapter_line(base: str, docname: str) -> str:
     )
 
 
-def _list_html(app: Sphinx, base: str) -> str:
+def _list_html(app: Sphinx, base: str | None) -> str:
+    """The ``{book-downloads}`` list; ``base`` None: file names, no links."""
     chapters = chapter_docs(app.env.found_docs)
+
+    def url(name: str) -> str | None:
+        return None if base is None else f"{base}{name}"
+
     items = [
-        _link(f"{base}{BUNDLE}", f"<strong>Runnable bundle</strong> ({BUNDLE})")
+        _link(url(BUNDLE), f"<strong>Runnable bundle</strong> ({BUNDLE})")
         + ": every chapter notebook, <code>lib</code>, the pinned"
         " <code>requirements.txt</code> and a README with the two commands that"
         " set up and run a chapter;",
-        _link(f"{base}{PDF}", f"<strong>The book as one PDF</strong> ({PDF})", False)
+        _link(url(PDF), f"<strong>The book as one PDF</strong> ({PDF})", False)
         + ": the same chapter, theorem and figure numbers as these pages;",
         "each chapter as an executed notebook: "
         + ", ".join(
-            _link(f"{base}{posixpath.basename(d)}.ipynb", posixpath.basename(d))
+            _link(url(f"{posixpath.basename(d)}.ipynb"), posixpath.basename(d))
             for d in chapters
         )
         + ".",
@@ -200,10 +209,10 @@ def insert_links(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """The chapter line under each chapter's title; ``{book-downloads}`` filled in."""
     base = _base(app, docname)
     for node in list(doctree.findall(downloads_list)):
-        if base is None:
-            node.replace_self([])
-        else:
+        if app.builder.format == "html":
             node.replace_self(nodes.raw("", _list_html(app, base), format="html"))
+        else:
+            node.replace_self([])
     if base is None or not chapter_docs([docname]):
         return
     section = next(iter(doctree.findall(nodes.section)), None)
@@ -250,4 +259,4 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("book-downloads", DownloadsDirective)
     app.connect("doctree-resolved", insert_links)
     app.connect("build-finished", write_downloads)
-    return {"parallel_read_safe": True, "parallel_write_safe": True}
+    return {"env_version": 1, "parallel_read_safe": True, "parallel_write_safe": True}
