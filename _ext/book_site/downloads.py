@@ -6,9 +6,9 @@
 - ``{book-downloads}`` (used by the introduction) lists the bundle, the PDF of the
   whole book (``downloads/attention-book.pdf``, written by ``make pdf``) and the
   chapter notebooks.
-- After a successful HTML build, ``<html>/downloads/`` receives the notebooks
-  myst-nb executed for this build (``<build>/jupyter_execute/book/NN-slug.ipynb``,
-  the outputs shown on the pages) and the bundle made from them by
+- After a successful HTML build, ``<html>/downloads/`` receives the notebooks as
+  this build executed them (:func:`executed_notebook`: the outputs shown on the
+  pages, from the execution cache) and the bundle made from them by
   :func:`make_bundle`: every chapter notebook, ``lib/``, ``requirements.txt``,
   ``pyproject.toml`` (``requirements.txt`` installs ``lib`` from it) and a README
   with the two commands that set up and run a chapter. Nothing is fetched.
@@ -224,27 +224,58 @@ def insert_links(app: Sphinx, doctree: nodes.document, docname: str) -> None:
 # -- files ---------------------------------------------------------------------------
 
 
+def executed_notebook(app: Sphinx, docname: str) -> str | None:
+    """The executed notebook of ``docname`` as this build shows it, or None.
+
+    With ``execute_notebooks: cache`` the outputs come from the execution cache,
+    merged into the notebook myst-nb reads from the source (myst-nb's own copy in
+    ``<build>/jupyter_execute`` lacks them after a cache hit); otherwise that copy
+    holds them.
+    """
+    from jupyter_cache import get_cache
+    from myst_nb.core.read import create_nb_reader
+
+    env = app.env
+    path = Path(env.doc2path(docname))
+    text = path.read_text(encoding="utf8")
+    reader = create_nb_reader(str(path), env.myst_config, env.mystnb_config, text)
+    cache_path = env.mystnb_config.execution_cache_path
+    if reader is not None and cache_path and Path(cache_path).is_dir():
+        try:
+            _, nb = get_cache(cache_path).merge_match_into_notebook(reader.read(text))
+        except KeyError:
+            pass
+        else:
+            return json.dumps(nb)
+    written = Path(app.outdir).parent / "jupyter_execute" / f"{docname}.ipynb"
+    if written.is_file():
+        nb = json.loads(written.read_text("utf8"))
+        code = [c for c in nb.get("cells", []) if c.get("cell_type") == "code"]
+        if all(c.get("execution_count") for c in code):
+            return json.dumps(nb)
+    return None
+
+
 def write_downloads(app: Sphinx, exc: Exception | None) -> None:
     """``<html>/downloads/``: the executed chapter notebooks and the bundle."""
     if exc is not None or app.builder.name != "html":
         return
     target = Path(app.outdir) / DOWNLOADS
     target.mkdir(parents=True, exist_ok=True)
-    executed = Path(app.outdir).parent / "jupyter_execute"
     shipped = []
     for docname in chapter_docs(app.env.found_docs):
-        src = executed / f"{docname}.ipynb"
         if NbMetadataCollector.get_exec_data(app.env, docname) is None:
             continue  # not a notebook (a chapter of prose only): nothing to run
-        if not src.is_file():
+        text = executed_notebook(app, docname)
+        if text is None:
             logger.warning(
-                f"no executed notebook for {docname} ({src}): not in the downloads",
+                f"no executed notebook for {docname}: not in the downloads",
                 location=docname,
                 **WARN,
             )
             continue
-        dest = target / src.name
-        dest.write_text(clean_notebook(src.read_text("utf8")), encoding="utf8")
+        dest = target / f"{posixpath.basename(docname)}.ipynb"
+        dest.write_text(clean_notebook(text), encoding="utf8")
         shipped.append(dest)
     for stale in target.glob("*.ipynb"):
         if stale not in shipped:
