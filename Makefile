@@ -15,7 +15,7 @@ LIBHASH = $(shell cat lib/*.py _config.yml | sha256sum | cut -c1-16)
 .PHONY: book test test-run test-lib test-notebooks test-build notebooks figure clean venv \
         chromium test-browser lint test-mutations test-seeds cache-check bench \
         latex cffconvert axe \
-        lab pdf test-pdf poppler
+        lab lab-screenshot pdf test-pdf poppler
 
 venv: $(STAMP)
 $(STAMP):
@@ -93,6 +93,11 @@ LAB_PAGE = $(if $(CHAPTER),$(or $(wildcard book/$(CHAPTER)-*.md),$(error no chap
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/$(LAB_PAGE) \
 	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
+# make lab seen by a reader (headless Chromium): the chapter opens as a notebook, the
+# jupytext and MyST extensions load, no MyST is left raw; _build/screenshots/lab-*.png.
+lab-screenshot: $(STAMP) chromium
+	$(BIN)/python tools/lab_screenshot.py $(if $(CHAPTER),--chapter $(CHAPTER))
 
 # The built book in a real browser with no network (run after test-build): every page opens
 # with its math typeset by the book's own MathJax, every image loaded, no failed request and

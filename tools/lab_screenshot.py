@@ -4,8 +4,9 @@
 free port of 127.0.0.1 with a random token (no browser), opens the page a reader
 gets in headless ``/usr/bin/chromium`` (Playwright; no other address is reached),
 waits for the chapter to open as a notebook on the kernel ``attention-book`` and
-for jupyterlab-myst to render its first theorem, checks that no MyST directive or
-role is left as raw text in the rendered cells, and saves
+for jupyterlab-myst to render its first theorem, checks that the jupytext and MyST
+extensions loaded (the browser console) and that no MyST directive or role is left
+as raw text in the rendered cells, and saves
 ``_build/screenshots/lab-chapter.png`` (the first theorem and its proof) and
 ``lab-chapter-top.png`` (the chapter's start: title and claim). The server, run
 with a workspace of its own, is stopped at the end.
@@ -90,6 +91,8 @@ def screenshot(chapter: str) -> list[Path]:
                 executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
             )
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            console: list[str] = []
+            page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
             page.route(
                 "**/*",
                 lambda r: (
@@ -108,6 +111,11 @@ def screenshot(chapter: str) -> list[Path]:
                 timeout=60_000,
             )
             page.wait_for_timeout(3000)  # math and the kernel status settle
+            # an extension built for another JupyterLab fails here, not in the CLI
+            failed = [m for m in console if "Failed to create module" in m]
+            assert not failed, f"a JupyterLab extension did not load: {failed}"
+            for name in ("jupyterlab-myst is activated", "jupytext is activating"):
+                assert any(name in m for m in console), f"no '{name}' in the console"
             raw = page.evaluate(_RAW_TEXT, list(RAW_MYST))
             if raw:
                 raise RuntimeError(f"MyST left raw in the rendered cells: {raw}")
