@@ -78,7 +78,7 @@ pdf: $(STAMP) cache-check chromium
 # title, theorem and figure number of the HTML in its text; the downloads of the pages).
 test-pdf: PDFFLAGS = -W -n --keep-going
 test-pdf: pdf poppler
-	$(BIN)/python -m pytest tests/built
+	$(BIN)/python -m pytest tests/built/check_pdf.py tests/built/check_downloads.py
 
 # Debian's poppler-utils (pdftotext) for test-pdf, installed only if missing.
 poppler:
