@@ -40,7 +40,9 @@ book: $(STAMP) cache-check
 	$(BIN)/jupyter-book build .
 	@echo "The book is in _build/html/index.html"
 
-test: lint test-run test-build test-pdf test-browser
+# The PDF and the browser test both read the strict build; they run side by side.
+test: lint test-run test-build
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-pdf test-browser
 
 # One pytest session on both cores (pytest-xdist; a chapter's cells stay on one worker):
 # every chapter under nbval (heaviest first), the doctests of lib and the unit tests.
@@ -80,8 +82,9 @@ test-pdf: PDFFLAGS = -W -n --keep-going
 test-pdf: pdf poppler
 	$(BIN)/python -m pytest tests/built/check_pdf.py tests/built/check_downloads.py
 
-# Debian's poppler-utils (pdftotext) for test-pdf, installed only if missing.
-poppler:
+# Debian's poppler-utils (pdftotext) for test-pdf, installed only if missing (after
+# chromium: one apt-get at a time).
+poppler: chromium
 	@command -v pdftotext >/dev/null || { \
 	  echo "installing Debian's poppler-utils (apt-get)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends poppler-utils; }
