@@ -15,7 +15,7 @@ LIBHASH = $(shell cat lib/*.py _config.yml | sha256sum | cut -c1-16)
 .PHONY: book test test-run test-lib test-notebooks test-build notebooks figure clean venv \
         chromium test-browser lint test-mutations test-seeds cache-check bench \
         latex cffconvert axe \
-        lab lab-screenshot pdf test-pdf poppler
+        lab lab-screenshot pdf test-pdf test-outputs poppler
 
 venv: $(STAMP)
 $(STAMP):
@@ -40,8 +40,10 @@ book: $(STAMP) cache-check
 	$(BIN)/jupyter-book build .
 	@echo "The book is in _build/html/index.html"
 
+test: lint test-run test-build test-outputs
+
 # The PDF and the browser test both read the strict build; they run side by side.
-test: lint test-run test-build
+test-outputs:
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-pdf test-browser
 
 # One pytest session on both cores (pytest-xdist; a chapter's cells stay on one worker):
