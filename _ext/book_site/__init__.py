@@ -72,7 +72,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     parts = (domain, checks, citation, figures_page, offline)
     for part in parts + (alt_text, references, style, execution, api):
         part.setup(app)
-    app.setup_extension("book_site.downloads")  # chapter notebooks, bundle (run branch)
+    app.setup_extension("book_site.downloads")  # chapter notebooks, runnable bundle
     return {
         "version": "2.0",
         "env_version": 2,
