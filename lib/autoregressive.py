@@ -50,6 +50,7 @@ from scipy import stats
 from scipy.special import gammaln
 
 from lib.attention import softmax_attention
+from lib.exchangeability import rounding_gamma
 from lib.transformer import (
     CausalTransformer,
     TrainingLog,
@@ -94,13 +95,6 @@ __all__ = [
     "tempered_limit",
     "train_bayes_gpt",
 ]
-
-_U = np.finfo(np.float64).eps / 2  # unit roundoff
-
-
-def _gamma(n: int) -> float:
-    """Higham's ``γ_n = n u / (1 − n u)``: the relative error of ``n`` roundings."""
-    return n * _U / (1 - n * _U)
 
 
 # --------------------------------------------------------------------- predictives
@@ -663,7 +657,7 @@ def posterior_rounding_bound(T, eta, A, log_prior) -> np.ndarray:
     L, p, m = T.shape[-2], T.shape[-1], keys.shape[0]
     abs_values = np.cumsum(np.abs(_prefix_values(T)), axis=-2)[..., 1:, :]
     M = (abs_values @ np.abs(keys).T).max(axis=-1, keepdims=True)
-    rel = np.exp(2 * _gamma(L + p + 7) * M) * (1 + _gamma(m + 5)) - 1
+    rel = np.exp(2 * rounding_gamma(L + p + 7) * M) * (1 + rounding_gamma(m + 5)) - 1
     if np.any(rel >= 0.5):
         raise FloatingPointError("scores too large for a useful rounding bound")
     return computed * rel / (1 - rel) + 4 * np.finfo(np.float64).tiny

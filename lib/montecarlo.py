@@ -49,6 +49,7 @@ __all__ = [
     "edgeworth_tail",
     "edgeworth_z",
     "latent_controls",
+    "loglog_coefficients",
     "loglog_slope",
     "mean_band",
     "mean_se",
@@ -116,6 +117,43 @@ def mean_se(samples, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
             "samples are too large: their mean or standard error overflows"
         )
     return mean, se
+
+
+def loglog_coefficients(x) -> np.ndarray:
+    """Least-squares coefficients ``c`` of a log–log slope: ``slope = c · log y``.
+
+    ``c_i = (log x_i - m) / Σ_j (log x_j - m)²`` with ``m`` the mean of ``log x``: the
+    ordinary least-squares slope of ``log y`` on ``log x`` is linear in ``log y`` with
+    these weights, whatever ``y`` (so its delta-method or bootstrap error follows).
+
+    Parameters
+    ----------
+    x : array_like, shape (k,)
+        Positive abscissae, at least 2 distinct.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(k,)``, summing to 0, with ``c · log x = 1``.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not 1-d, finite and positive, or has fewer than 2 distinct values.
+    InputTypeError
+        If ``x`` is not a real array.
+
+    Examples
+    --------
+    >>> c = loglog_coefficients([1.0, 2.0, 4.0])
+    >>> float(c @ np.log([3.0, 1.5, 0.75]))  # y = 3/x: slope -1
+    -1.0
+    """
+    xs = check_array("x", x, ndim=1, low=0.0, low_open=True)
+    if np.unique(xs).size < 2:
+        raise ValueError("x must hold at least 2 distinct abscissae")
+    lx = np.log(xs)
+    return (lx - lx.mean()) / np.sum((lx - lx.mean()) ** 2)
 
 
 class SlopeFit(NamedTuple):
@@ -560,8 +598,7 @@ def nested_slope_band(
     expected = check_real("expected", expected)
     allowance = check_positive("allowance", allowance, allow_zero=True)
     fpp = check_probability("fpp", fpp, open_interval=True)
-    x = np.log(L)
-    c = (x - x.mean()) / ((x - x.mean()) ** 2).sum()
+    c = loglog_coefficients(L)
     ybar = y.mean(1)
     slope = float(0.5 * c @ np.log(ybar))
     u = 0.5 * (c / ybar) @ y

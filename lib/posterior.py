@@ -37,6 +37,7 @@ import torch
 from scipy.special import log_ndtr, logsumexp, ndtr
 
 from lib.attention import softmax_attention
+from lib.exchangeability import UNIT_ROUNDOFF, rounding_gamma
 from lib.validation import (
     check_array,
     check_finite_result,
@@ -63,12 +64,7 @@ __all__ = [
     "posterior_query",
 ]
 
-_EPS = float(np.finfo(float).eps) / 2  # unit roundoff of float64
-
-
-def _gamma(n: int) -> float:
-    """``γ_n = n u / (1 - n u)``: the rounding constant of an ``n``-term sum."""
-    return n * _EPS / (1 - n * _EPS)
+_EPS = float(UNIT_ROUNDOFF)  # unit roundoff of float64
 
 
 # ------------------------------------------------------------------------- attention
@@ -279,11 +275,11 @@ def attention_rounding_bound(q, K, values, *, key_error: float = 0.0) -> float:
     key_error = check_positive("key_error", key_error, allow_zero=True)
     m, d = K.shape
     s = K @ q
-    E = _gamma(d) * float(np.max(np.abs(K * q).sum(-1))) + key_error
+    E = float(rounding_gamma(d)) * float(np.max(np.abs(K * q).sum(-1))) + key_error
     rho = math.expm1(2 * E + _EPS * float(s.max() - s.min()) + 2 * _EPS)
     w = np.exp(s - s.max())
     out = abs(float(w @ v / w.sum()))
-    g = rho + _gamma(m)
+    g = rho + float(rounding_gamma(m))
     if g >= 0.5:
         raise ValueError("the rounding bound is not small: the scores are too large")
     return (g * (float(np.abs(v).max()) + out) / (1 - g)) + _EPS * out
@@ -446,7 +442,7 @@ def binned_normal_prior(m: int, R: float, tau: float) -> BinnedPrior:
     if np.any(mass <= 0):
         raise ValueError("R/tau is too large: some cell masses underflow to zero")
     # ndtr to 4u relative, one subtraction, then a normalising m-term sum
-    err = float(np.max(9 * _EPS * big / mass)) + _gamma(m) + _EPS
+    err = float(np.max(9 * _EPS * big / mass)) + float(rounding_gamma(m)) + _EPS
     return BinnedPrior(atoms, mass / mass.sum(), err, h)
 
 

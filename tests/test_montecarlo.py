@@ -99,6 +99,9 @@ def test_slope_against_polyfit_and_weighted_lstsq(powers, b, c, data):
     se = rel * y
     fit = loglog_slope(x, y)
     slope, icpt = np.polyfit(np.log(x), np.log(y), 1)
+    assert mc.loglog_coefficients(x) @ np.log(y) == pytest.approx(
+        slope, rel=1e-9, abs=1e-10
+    )
     assert fit.slope == pytest.approx(slope, rel=1e-9, abs=1e-10)
     assert fit.intercept == pytest.approx(icpt, rel=1e-9, abs=1e-9)
     # weighted: least squares with rows scaled by 1/rel (precision weights 1/rel²)
