@@ -61,6 +61,7 @@ from lib.validation import (
     InputTypeError,
     check_array,
     check_binary,
+    check_bool,
     check_choice,
     check_finite_result,
     check_int,
@@ -265,6 +266,7 @@ class DirichletPrior:
         rng = check_rng("rng", rng)
         n = check_int("n", n, minimum=1)
         L = check_int("L", L, minimum=1)
+        return_latent = check_bool("return_latent", return_latent)
         theta = rng.dirichlet(np.array(self.alpha), size=n)
         u = rng.random((n, L, 1))
         edges = np.cumsum(theta, axis=-1)[:, None, :-1]
@@ -351,6 +353,7 @@ def causal_softmax_attention(
     K = check_array("K", K, min_ndim=2)
     V = check_array("V", V, min_ndim=2)
     beta = check_real("beta", beta)
+    return_weights = check_bool("return_weights", return_weights)
     L = q.shape[-2]
     if K.shape[-2] != L or V.shape[-2] != L:
         raise ValueError(
@@ -515,10 +518,11 @@ def tempered_atom_posteriors(T, eta, A, log_prior, beta) -> np.ndarray:
     """
     T = check_array("T", T, min_ndim=2)
     L = T.shape[-2]
-    if np.ndim(beta) == 0:
-        b = np.full(L, check_positive("beta", beta))
-    else:
-        b = check_array("beta", beta, ndim=1, shape=(L,), low=0.0, low_open=True)
+    b = check_array("beta", beta, low=0.0, low_open=True)
+    if b.ndim == 0:
+        b = np.full(L, float(b))
+    elif b.shape != (L,):
+        raise ValueError(f"beta must be a number or have shape ({L},), got {b.shape}")
     return _two_layers(T, eta, A, log_prior, b)
 
 
@@ -691,8 +695,11 @@ def kl_divergence(p, q) -> np.ndarray:
     """
     p = check_probability("p", p)
     q = check_probability("q", q)
-    if np.ndim(p) == 0 or p.shape != q.shape:
-        raise ValueError(f"p and q must have the same shape (..., K), got {p.shape}")
+    if np.ndim(p) == 0 or np.shape(p) != np.shape(q):
+        raise ValueError(
+            "p and q must have the same shape (..., K),"
+            f" got {np.shape(p)} and {np.shape(q)}"
+        )
     if np.any((q == 0) & (p > 0)):
         raise FloatingPointError("KL(p ‖ q) is infinite: q is 0 where p is not")
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -1036,6 +1043,8 @@ def train_bayes_gpt(
     prior = _check_prior("prior", prior)
     L = check_int("L", L, minimum=1)
     steps = check_int("steps", steps, minimum=1)
+    init_seed = check_int("init_seed", init_seed, minimum=0)
+    data_seed = check_int("data_seed", data_seed, minimum=0)
     warmup = steps // 20 if warmup is None else warmup
     model = make_model(
         prior.K,

@@ -77,6 +77,13 @@ _HANKEL_FROM = 1e4
 _HANKEL_TERMS = 8
 # Largest number of quadrature nodes the multi-head integrals may use.
 _MAX_NODES = 2**20
+# Largest prior or noise scale: τ² and σ² (and sums of a few of them) stay finite.
+_MAX_SCALE = 1e150
+
+
+def _scale(name: str, value, *, allow_zero: bool = False) -> float:
+    """A prior or noise scale: a float in ``(0, 1e150]`` (its square stays finite)."""
+    return check_real(name, value, low=0.0, low_open=not allow_zero, high=_MAX_SCALE)
 
 
 # ----------------------------------------------------------------------------- model
@@ -229,7 +236,7 @@ def sample_circle_model(
     rng : numpy.random.Generator
         The source of randomness (from :func:`lib.seeding.rng`).
     tau, sigma : float
-        Prior scale ``τ > 0`` of ``z`` and noise scale ``σ >= 0``.
+        Prior scale ``τ > 0`` of ``z`` and noise scale ``σ >= 0``, at most ``1e150``.
     degree : int, default 2
         Highest harmonic ``D``; ``z`` has ``p = 2D + 1`` entries.
     latent : {"gaussian", "uniform"}
@@ -259,8 +266,8 @@ def sample_circle_model(
     """
     rng = check_rng("rng", rng)
     L = check_int("L", L, minimum=1)
-    tau = check_positive("tau", tau)
-    sigma = check_positive("sigma", sigma, allow_zero=True)
+    tau = _scale("tau", tau)
+    sigma = _scale("sigma", sigma, allow_zero=True)
     shape = _size(size)
     p = 2 * check_int("degree", degree, minimum=0) + 1
     latent = check_choice("latent", latent, ("gaussian", "uniform"))
@@ -281,7 +288,14 @@ def sample_circle_model(
 def _posterior_from_moments(gram, phi_v, tau, sigma):
     """``(μ, Σ)`` from ``ΦᵀΦ`` (..., p, p) and ``Φᵀv`` (..., p), in scaled form."""
     p = gram.shape[-1]
-    scaled = gram + (sigma / tau) ** 2 * np.eye(p)  # σ² Σ_X⁻¹
+    with np.errstate(over="ignore"):
+        ratio2, sigma2 = np.float64(sigma / tau) ** 2, np.float64(sigma) ** 2
+    if not (np.isfinite(ratio2) and np.isfinite(sigma2)):
+        raise FloatingPointError(
+            f"(sigma/tau)² or sigma² overflows (sigma = {sigma}, tau = {tau}):"
+            " the posterior cannot be computed in floating point"
+        )
+    scaled = gram + ratio2 * np.eye(p)  # σ² Σ_X⁻¹
     try:
         inv = np.linalg.inv(scaled)
     except np.linalg.LinAlgError:
@@ -289,7 +303,7 @@ def _posterior_from_moments(gram, phi_v, tau, sigma):
             "the posterior precision is singular in floating point"
             " (sigma/tau too small for this design)"
         ) from None
-    Sigma = check_finite_result("Sigma", sigma**2 * inv)
+    Sigma = check_finite_result("Sigma", sigma2 * inv)
     mu = check_finite_result("mu", np.einsum("...ij,...j->...i", inv, phi_v))
     return mu, Sigma
 
@@ -305,7 +319,7 @@ def linear_gaussian_posterior(t, v, *, tau: float, sigma: float, degree: int = 2
     t, v : array_like
         Angles and values of the same shape ``(..., L)`` (``L = 0`` gives the prior).
     tau, sigma : float
-        Prior and noise scales, both ``> 0``.
+        Prior and noise scales, both in ``(0, 1e150]``.
     degree : int, default 2
         Highest harmonic ``D``; ``p = 2D + 1``.
 
@@ -332,8 +346,8 @@ def linear_gaussian_posterior(t, v, *, tau: float, sigma: float, degree: int = 2
     >>> mu
     array([0.25, 0.25, 0.  , 0.25, 0.  ])
     """
-    tau = check_positive("tau", tau)
-    sigma = check_positive("sigma", sigma)
+    tau = _scale("tau", tau)
+    sigma = _scale("sigma", sigma)
     t = check_array("t", t, min_ndim=1, nonempty=False)
     v = check_array("v", v, min_ndim=1, nonempty=False)
     if t.shape != v.shape:
@@ -404,7 +418,7 @@ def bessel_ratio(n, beta) -> np.ndarray:
     Raises
     ------
     ValueError
-        For a negative order or ``beta``, or NaN/inf.
+        For a negative order or ``beta``, NaN/inf, or shapes that do not broadcast.
     lib.validation.InputTypeError
         For a non-integer order, or non-real input.
     FloatingPointError
@@ -419,6 +433,12 @@ def bessel_ratio(n, beta) -> np.ndarray:
     """
     n = check_int_array("n", n, minimum=0, nonempty=False)
     beta = check_array("beta", beta, low=0.0, nonempty=False)
+    try:
+        np.broadcast_shapes(n.shape, beta.shape)
+    except ValueError:
+        raise ValueError(
+            f"n {n.shape} and beta {beta.shape} must broadcast together"
+        ) from None
     return _bessel_ratio_and_complement(n, beta)[0]
 
 
@@ -551,7 +571,7 @@ def attention_error_terms(
     t_q : float
         Query angle.
     tau, sigma : float
-        Prior and noise scales ``> 0``.
+        Prior and noise scales in ``(0, 1e150]``.
     degree : int, default 2
         Highest harmonic ``D``.
     n_grid : int, default 4096
@@ -577,8 +597,8 @@ def attention_error_terms(
     """
     beta = check_positive("beta", beta, allow_zero=True)
     t_q = check_real("t_q", t_q)
-    tau = check_positive("tau", tau)
-    sigma = check_positive("sigma", sigma)
+    tau = _scale("tau", tau)
+    sigma = _scale("sigma", sigma)
     D = check_int("degree", degree, minimum=0)
     n_grid = check_int("n_grid", n_grid, minimum=64)
     u, wts = _angle_quadrature(beta, n_grid)
@@ -612,8 +632,8 @@ def predicted_attention_mse(
 
     Parameters
     ----------
-    L : array_like
-        Sequence lengths ``>= 1``.
+    L : int or array_like of int
+        Sequence lengths ``>= 1`` (``2.0`` is accepted, ``2.5`` is not).
     terms : AttentionErrorTerms
         From :func:`attention_error_terms`.
     target : {"smoothed", "posterior"}
@@ -630,7 +650,8 @@ def predicted_attention_mse(
     ValueError
         For ``L < 1`` or an unknown target.
     lib.validation.InputTypeError
-        If ``terms`` is not an :class:`AttentionErrorTerms`.
+        If ``terms`` is not an :class:`AttentionErrorTerms`, or ``L`` is not an
+        integer.
 
     Examples
     --------
@@ -638,7 +659,7 @@ def predicted_attention_mse(
     >>> predicted_attention_mse([1, 2], terms)
     array([6., 2.])
     """
-    L = check_array("L", L, low=1.0, nonempty=False)
+    L = check_int_array("L", L, minimum=1, nonempty=False).astype(np.float64)
     if not isinstance(terms, AttentionErrorTerms):
         raise InputTypeError(
             f"terms must be an AttentionErrorTerms, got {type(terms).__name__}"
@@ -662,7 +683,7 @@ def temperature_schedule(L, *, tau: float, sigma: float, degree: int = 2):
     L : array_like
         Sequence lengths ``>= 1``.
     tau, sigma : float
-        Prior and noise scales ``> 0``.
+        Prior and noise scales in ``(0, 1e150]``.
     degree : int, default 2
         Highest harmonic ``D >= 1``.
 
@@ -682,8 +703,8 @@ def temperature_schedule(L, *, tau: float, sigma: float, degree: int = 2):
     array([2.47 , 9.881])
     """
     L = check_array("L", L, low=1.0, nonempty=False)
-    tau = check_positive("tau", tau)
-    sigma = check_positive("sigma", sigma)
+    tau = _scale("tau", tau)
+    sigma = _scale("sigma", sigma)
     D = check_int("degree", degree, minimum=1)
     s4 = float(sum(n**4 for n in range(1, D + 1)))
     beta = (s4 * tau**2 * L / (sigma**2 * math.sqrt(math.pi))) ** 0.4
@@ -764,7 +785,7 @@ def multihead_error_covariance(
     beta : float
         Inverse temperature, ``0 <= β <= 4·10⁹``.
     tau, sigma : float
-        Prior and noise scales ``> 0``.
+        Prior and noise scales in ``(0, 1e150]``.
     degree : int, default 2
         Highest harmonic ``D``.
     n_grid : int, default 4096
@@ -784,6 +805,10 @@ def multihead_error_covariance(
     ValueError
         For invalid angles, scales, a ``β`` too large for the node budget, or a
         ``z`` whose last axis is not ``p``.
+    lib.validation.InputTypeError
+        For non-numeric arguments.
+    FloatingPointError
+        If the covariance overflows (e.g. for a huge ``z``).
 
     Examples
     --------
@@ -794,8 +819,8 @@ def multihead_error_covariance(
     """
     t_heads = _heads(t_heads)
     beta = check_positive("beta", beta, allow_zero=True)
-    tau = check_positive("tau", tau)
-    sigma = check_positive("sigma", sigma)
+    tau = _scale("tau", tau)
+    sigma = _scale("sigma", sigma)
     D = check_int("degree", degree, minimum=0)
     n_grid = check_int("n_grid", n_grid, minimum=64)
     nodes = max(n_grid, int(16 * math.sqrt(2 * beta)) + 64)
@@ -814,10 +839,13 @@ def multihead_error_covariance(
     e = c @ A.T - feature_moment_inverse(D) * phi  # (N, p)
     noise = sigma**2 * e.T @ e / nodes
     if z is None:
-        return tau**2 * np.einsum("npk,nqk->pq", AB, AB) / nodes + noise
+        V = tau**2 * np.einsum("npk,nqk->pq", AB, AB) / nodes + noise
+        return check_finite_result("the error covariance V", V)
     z = check_array("z", z, shape=(A.shape[0],))
     T4 = np.einsum("npk,nql->pkql", AB, AB) / nodes
-    return np.einsum("pkql,...k,...l->...pq", T4, z, z) + noise
+    with np.errstate(over="ignore", invalid="ignore"):
+        Vz = np.einsum("pkql,...k,...l->...pq", T4, z, z) + noise
+    return check_finite_result("V(z) (z too large?)", Vz)
 
 
 def multihead_error_terms(
@@ -939,7 +967,7 @@ def multihead_tv_limit(
     size : int
         Number of draws ``>= 1``.
     tau, sigma : float
-        Prior and noise scales ``> 0``.
+        Prior and noise scales in ``(0, 1e150]``.
     degree : int, default 2
         Highest harmonic ``D``.
 
@@ -953,6 +981,10 @@ def multihead_tv_limit(
     ValueError
         For invalid arguments, or heads that cannot recover ``z``
         (``rank(Φ_Q D_β) < 2D + 1``).
+    lib.validation.InputTypeError
+        For non-numeric arguments or an ``rng`` that is not a Generator.
+    FloatingPointError
+        If ``σ`` is so small that the precision ``1/σ²`` overflows.
 
     Examples
     --------
@@ -965,15 +997,23 @@ def multihead_tv_limit(
     rng = check_rng("rng", rng)
     size = check_int("size", size, minimum=1)
     t_heads = _heads(t_heads)
+    beta = check_positive("beta", beta, allow_zero=True)
+    sigma = _scale("sigma", sigma)
     D = check_int("degree", degree, minimum=0)
     p = 2 * D + 1
+    with np.errstate(over="ignore"):
+        precision = np.diag(1.0 / feature_moment_inverse(D)) / np.float64(sigma) ** 2
+    if not np.all(np.isfinite(precision)):
+        raise FloatingPointError(
+            f"sigma is too small: the precision 1/sigma² overflows (sigma = {sigma})"
+        )
     Dq = fourier_features(t_heads, D) * smoothing_factors(beta, D)
     if np.linalg.matrix_rank(Dq) < p:
         raise ValueError(f"t_heads must give rank {p}; these heads cannot recover z")
-    z = check_positive("tau", tau) * rng.standard_normal((size, p))
+    z = _scale("tau", tau) * rng.standard_normal((size, p))
     Vz = multihead_error_covariance(t_heads, beta, tau=tau, sigma=sigma, degree=D, z=z)
     xi = np.einsum("rij,rj->ri", np.linalg.cholesky(Vz), rng.standard_normal((size, p)))
-    return gaussian_tv(xi, np.diag(1.0 / feature_moment_inverse(D)) / sigma**2)
+    return gaussian_tv(xi, precision)
 
 
 # ------------------------------------------------------------------------- experiment
@@ -1037,7 +1077,7 @@ def attention_errors(
     beta : float or array_like
         Inverse temperature(s) ``>= 0``: a number, or one per length.
     tau, sigma : float
-        The model's prior and noise scales (``> 0``).
+        The model's prior and noise scales, in ``(0, 1e150]``.
     lengths : array_like of int, optional
         Increasing prefix lengths in ``[1, L_max]``; default ``[L_max]``.
     degree : int, default 2
@@ -1060,6 +1100,8 @@ def attention_errors(
         For inconsistent shapes or lengths, or invalid scales.
     lib.validation.InputTypeError
         If ``sample`` is not a :class:`CircleSample`.
+    FloatingPointError
+        If a result is not finite (e.g. ``β`` so large that ``W̄/a`` overflows).
 
     Examples
     --------
@@ -1070,8 +1112,8 @@ def attention_errors(
     """
     if not isinstance(sample, CircleSample):
         raise InputTypeError(f"sample must be a CircleSample, got {type(sample)}")
-    tau = check_positive("tau", tau)
-    sigma = check_positive("sigma", sigma)
+    tau = _scale("tau", tau)
+    sigma = _scale("sigma", sigma)
     D = check_int("degree", degree, minimum=0)
     chunk = check_int("chunk", chunk, minimum=1)
     if not isinstance(linear, bool):
@@ -1126,7 +1168,7 @@ def attention_errors(
     bias = np.stack([-z @ (c * phq).T for _, c in ratios])
     proj = np.einsum("qi,nrij->nrqj", phq, Sigma)  # φ_qᵀ Σ_X
     gap_noise = -np.einsum("nrqj,nrj->nrq", proj, nm) * Ls[:, None, None] / sigma**2
-    return AttentionErrors(
+    out = AttentionErrors(
         lengths=Ls,
         beta=betas,
         error=error,
@@ -1140,6 +1182,10 @@ def attention_errors(
         noise_moment=nm,
         Sigma=Sigma,
     )
+    for field, value in out._asdict().items():
+        if value is not None:  # e.g. β so large that W̄/a overflows, σ below 1e-150
+            check_finite_result(f"attention_errors' {field}", value)
+    return out
 
 
 class MultiheadErrors(NamedTuple):
@@ -1196,7 +1242,9 @@ def multihead_errors(errors: AttentionErrors, heads, query_angles) -> MultiheadE
     qa = check_array("query_angles", query_angles, ndim=1)
     if qa.shape != errors.error.shape[-1:]:
         raise ValueError("query_angles must be those of the experiment")
-    idx = check_int_array("heads", list(heads), ndim=1, minimum=0, maximum=len(qa) - 1)
+    if isinstance(heads, range):
+        heads = list(heads)
+    idx = check_int_array("heads", heads, ndim=1, minimum=0, maximum=len(qa) - 1)
     p = errors.z.shape[-1]
     D = (p - 1) // 2
     m_inv = feature_moment_inverse(D)

@@ -37,9 +37,9 @@ from scipy import optimize, stats
 from lib.validation import (
     InputTypeError,
     check_array,
+    check_finite_result,
     check_int,
     check_positive,
-    check_probability,
     check_real,
 )
 
@@ -285,7 +285,8 @@ def edgeworth_z(fpp: float, n: int, skew: float = 0.0, exkurt: float = 0.0) -> f
     n : int
         Number of independent values, ``>= 2``.
     skew, exkurt : float
-        Skewness and excess kurtosis of one value.
+        Skewness and excess kurtosis (``>= -2``) of one value, with ``|skew|/√n``
+        and ``exkurt/n`` at most ``1e100``.
 
     Returns
     -------
@@ -295,7 +296,9 @@ def edgeworth_z(fpp: float, n: int, skew: float = 0.0, exkurt: float = 0.0) -> f
     Raises
     ------
     ValueError
-        For ``fpp`` outside ``(0, 0.5)`` or ``n < 2``.
+        For ``fpp`` outside ``(0, 0.5)``, ``n < 2``, or cumulants out of range.
+    lib.validation.InputTypeError
+        For non-numeric arguments.
 
     Examples
     --------
@@ -306,9 +309,8 @@ def edgeworth_z(fpp: float, n: int, skew: float = 0.0, exkurt: float = 0.0) -> f
     """
     fpp = check_real("fpp", fpp, low=0.0, high=0.5, low_open=True, high_open=True)
     n = check_int("n", n, minimum=2)
-    g = check_real("skew", skew)
-    k = check_real("exkurt", exkurt, low=-2.0)
-    return _edgeworth_z(fpp, g / math.sqrt(n), k / n, 1.0 / n)
+    k3, k4 = _cumulants(n, skew, exkurt)
+    return _edgeworth_z(fpp, k3, k4, 1.0 / n)
 
 
 def edgeworth_tail(z: float, n: int, skew: float = 0.0, exkurt: float = 0.0) -> float:
@@ -324,7 +326,8 @@ def edgeworth_tail(z: float, n: int, skew: float = 0.0, exkurt: float = 0.0) -> 
     n : int
         Number of independent values, ``>= 2``.
     skew, exkurt : float
-        Skewness and excess kurtosis of one value.
+        Skewness and excess kurtosis (``>= -2``) of one value, with ``|skew|/√n``
+        and ``exkurt/n`` at most ``1e100``.
 
     Returns
     -------
@@ -334,7 +337,9 @@ def edgeworth_tail(z: float, n: int, skew: float = 0.0, exkurt: float = 0.0) -> 
     Raises
     ------
     ValueError
-        For ``z <= 0`` or ``n < 2``.
+        For ``z <= 0``, ``n < 2``, or cumulants out of range.
+    lib.validation.InputTypeError
+        For non-numeric arguments.
 
     Examples
     --------
@@ -345,12 +350,31 @@ def edgeworth_tail(z: float, n: int, skew: float = 0.0, exkurt: float = 0.0) -> 
     """
     z = check_positive("z", z)
     n = check_int("n", n, minimum=2)
+    k3, k4 = _cumulants(n, skew, exkurt)
+    return _edgeworth_tail(z, k3, k4, 1.0 / n)
+
+
+# The expansion's standardised cumulants γ/√n and κ/n stay below this (far beyond any
+# meaningful value), so that no term of the second-order tail overflows.
+_MAX_CUMULANT = 1e100
+
+
+def _cumulants(n: int, skew, exkurt) -> tuple[float, float]:
+    """``(γ/√n, κ/n)`` from validated skewness and excess kurtosis."""
     g = check_real("skew", skew)
     k = check_real("exkurt", exkurt, low=-2.0)
-    return _edgeworth_tail(z, g / math.sqrt(n), k / n, 1.0 / n)
+    k3, k4 = g / math.sqrt(n), k / n
+    if abs(k3) > _MAX_CUMULANT or k4 > _MAX_CUMULANT:
+        raise ValueError(
+            "skew and exkurt are too large for the Edgeworth expansion:"
+            f" |skew|/√n and exkurt/n must be <= {_MAX_CUMULANT:g}"
+        )
+    return k3, k4
 
 
 def _edgeworth_tail(z: float, k3: float, k4: float, inv_n: float) -> float:
+    if z > 40.0:  # φ(z) and Φ(-z) underflow to 0 in float64 (and z⁴ may overflow)
+        return 0.0
     q2 = k4 * (z * z - 3) / 12 - k3 * k3 * (z**4 + 2 * z * z - 3) / 18
     q2 -= inv_n * (z * z + 3) / 4
     return float(2 * stats.norm.sf(z) - 2 * z * q2 * stats.norm.pdf(z))
@@ -395,6 +419,10 @@ def latent_controls(z, tau: float) -> np.ndarray:
     ------
     ValueError
         For a ``z`` that is not 2-d and finite, or ``tau <= 0``.
+    lib.validation.InputTypeError
+        For non-numeric arguments.
+    FloatingPointError
+        If a product overflows (``z`` or ``tau`` near the float range's end).
 
     Examples
     --------
@@ -404,7 +432,14 @@ def latent_controls(z, tau: float) -> np.ndarray:
     z = check_array("z", z, ndim=2)
     tau = check_positive("tau", tau)
     j, k = np.triu_indices(z.shape[1])
-    return z[:, j] * z[:, k] - tau**2 * (j == k)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = z[:, j] * z[:, k] - np.float64(tau) ** 2 * (j == k)
+    return check_finite_result("latent_controls (z or tau too large)", out)
+
+
+def _fpp(fpp) -> float:
+    """A two-sided false-alarm probability, in ``(0, 1)``."""
+    return check_real("fpp", fpp, low=0.0, high=1.0, low_open=True, high_open=True)
 
 
 def _group_mean(i: int, samples, controls):
@@ -422,7 +457,12 @@ def _group_mean(i: int, samples, controls):
         coef = np.linalg.lstsq(design, x, rcond=None)[0]
         mean = float(coef[0])  # = ȳ − b̂ᵀc̄, the controls' means being 0
         resid = x - design @ coef
-    se = float(np.sqrt((resid**2).sum() / (n - k - 1) / n))
+    with np.errstate(over="ignore", invalid="ignore"):
+        se = float(np.sqrt((resid**2).sum() / (n - k - 1) / n))
+    if not (math.isfinite(mean) and math.isfinite(se)):
+        raise FloatingPointError(
+            f"samples[{i}] are too large: their mean or standard error overflows"
+        )
     skew, exkurt = (0.0, 0.0) if se == 0 else _shape(resid)
     return mean, se, n, skew, exkurt
 
@@ -470,7 +510,7 @@ def sum_band(groups, expected: float, fpp: float, *, allowance: float = 0.0) -> 
         raise InputTypeError("groups must be a non-empty list of sample groups")
     expected = check_real("expected", expected)
     allowance = check_positive("allowance", allowance, allow_zero=True)
-    fpp = check_probability("fpp", fpp, open_interval=True)
+    fpp = _fpp(fpp)
     parts = [
         _group_mean(i, *(g if isinstance(g, tuple) else (g, None)))
         for i, g in enumerate(groups)
@@ -538,7 +578,15 @@ def mean_band(
 
 
 def _shape(x: np.ndarray) -> tuple[float, float]:
-    return float(stats.skew(x)), float(max(stats.kurtosis(x), -2.0))
+    """Sample skewness and excess kurtosis (both scale-free; 0 for constant data)."""
+    if np.ptp(x) == 0:
+        return 0.0, 0.0
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        skew, kurt = stats.skew(x), stats.kurtosis(x)
+        if not (np.isfinite(skew) and np.isfinite(kurt)):  # x⁴ left the float range
+            scaled = x / np.max(np.abs(x))
+            skew, kurt = stats.skew(scaled), stats.kurtosis(scaled)
+    return float(skew), float(max(kurt, -2.0))
 
 
 def nested_slope_band(
@@ -597,11 +645,14 @@ def nested_slope_band(
         raise ValueError("sq_errors must hold at least 30 sequences")
     expected = check_real("expected", expected)
     allowance = check_positive("allowance", allowance, allow_zero=True)
-    fpp = check_probability("fpp", fpp, open_interval=True)
+    fpp = _fpp(fpp)
     c = loglog_coefficients(L)
     ybar = y.mean(1)
     slope = float(0.5 * c @ np.log(ybar))
     u = 0.5 * (c / ybar) @ y
     se = float(u.std(ddof=1) / math.sqrt(u.size))
-    z = edgeworth_z(fpp, u.size, *_shape(u))
+    if se == 0:
+        z = float(stats.norm.isf(fpp / 2))
+    else:
+        z = edgeworth_z(fpp, u.size, *_shape(u))
     return Band(slope, se, expected, z * se + allowance, z, allowance, fpp, u.size)

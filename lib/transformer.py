@@ -251,10 +251,18 @@ def make_model(
         return CausalTransformer(vocab_size, max_len, **options)
 
 
+def _check_model(model) -> None:
+    if not isinstance(model, CausalTransformer):
+        raise InputTypeError(
+            f"model must be a CausalTransformer, got {type(model).__name__}"
+        )
+
+
 @torch.no_grad()
 def next_token_probs(model: CausalTransformer, x) -> np.ndarray:
     """Predictive probabilities ``(B, L, V)``: entry ``t`` is the law of ``x[:, t]``
     given ``x[:, :t]`` (float64, rows sum to 1)."""
+    _check_model(model)
     was_training = model.training
     model.eval()
     probs = torch.softmax(model(x).double(), dim=-1)
@@ -292,9 +300,19 @@ def train_next_token(
     decays as a cosine to 0 at ``steps``. Every ``eval_every`` steps (and at the end)
     ``evaluate(model)`` is called in eval mode and its result logged.
     """
+    _check_model(model)
+    if not callable(sample):
+        raise InputTypeError(f"sample must be callable, got {type(sample).__name__}")
+    if evaluate is not None and not callable(evaluate):
+        raise InputTypeError(
+            f"evaluate must be callable or None, got {type(evaluate).__name__}"
+        )
     steps = check_int("steps", steps, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
     lr = check_positive("lr", lr)
+    dtype = next(model.parameters()).dtype
+    if lr > torch.finfo(dtype).max:
+        raise ValueError(f"lr must be representable in {dtype}, got {lr!r}")
     seed = check_int("seed", seed, minimum=0)
     warmup = check_int("warmup", warmup, minimum=0, maximum=steps)
     every = (
@@ -320,7 +338,13 @@ def train_next_token(
         loss.backward()
         opt.step()
         sched.step()
-        running, count = running + loss.item(), count + 1
+        value = loss.item()
+        if not math.isfinite(value):
+            raise FloatingPointError(
+                f"training diverged at step {step}: the loss is {value}"
+                f" (lr = {lr!r}); use a smaller lr"
+            )
+        running, count = running + value, count + 1
         if step % every == 0 or step == steps:
             log.steps.append(step)
             log.train_loss.append(running / count)

@@ -161,8 +161,12 @@ def test_posterior_equals_sequential_conjugate_updates(tau, sigma, L, seed):
 
 
 def test_posterior_never_returns_nan():
-    with pytest.raises(FloatingPointError):
-        circle.linear_gaussian_posterior([0.1], [1.0], tau=1e200, sigma=1e-200)
+    with pytest.raises(FloatingPointError):  # (σ/τ)² underflows, 1 token < p
+        circle.linear_gaussian_posterior([0.1], [1.0], tau=1e150, sigma=1e-200)
+    with pytest.raises(FloatingPointError, match="overflows"):  # (σ/τ)² overflows
+        circle.linear_gaussian_posterior([0.1], [1.0], tau=1e-200, sigma=1e150)
+    with pytest.raises(ValueError, match="tau"):  # τ² would overflow
+        circle.linear_gaussian_posterior([0.1], [1.0], tau=1e200, sigma=1.0)
     with pytest.raises(ValueError, match="same shape"):
         circle.linear_gaussian_posterior(np.zeros(3), np.zeros(4), tau=1.0, sigma=1.0)
     with pytest.raises(ValueError, match="v"):
