@@ -1089,12 +1089,14 @@ def first_layer_attention(model: CausalTransformer, x) -> np.ndarray:
     Raises
     ------
     ValueError
-        If ``model`` is not a CausalTransformer or ``x`` is invalid for it.
+        If ``x`` is invalid for the model.
+    lib.validation.InputTypeError
+        If ``model`` is not a CausalTransformer.
 
     Examples
     --------
-    >>> model, _ = train_bayes_gpt(DirichletPrior.beta(1.0, 1.0), 3, steps=1,
-    ...                            init_seed=0, data_seed=0, d_model=8)
+    >>> from lib.transformer import make_model
+    >>> model = make_model(vocab_size=2, max_len=3, seed=0, d_model=8)
     >>> w = first_layer_attention(model, [[0, 1, 1]])
     >>> w.shape, bool(np.allclose(w.sum(-1), 1.0, atol=1e-6)), float(w[0, 0, 1])
     ((1, 3, 3), True, 0.0)
