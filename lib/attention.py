@@ -84,6 +84,10 @@ def _check_qkv(q, K, V) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         )
     if K.shape[-2] < 1:
         raise ValueError("K must contain at least one key (L >= 1)")
+    if q.shape[-1] < 1:
+        raise ValueError("q and K must have at least one coordinate (d >= 1)")
+    if V.shape[-1] < 1:
+        raise ValueError("V must have at least one coordinate (d_v >= 1)")
     if q.shape[-1] != K.shape[-1]:
         raise ValueError(
             "q and K must have the same dimension d,"
@@ -106,13 +110,20 @@ def _bandwidth(bandwidth) -> float:
 
 
 def _finite_output(out: torch.Tensor, named: dict[str, torch.Tensor]) -> bool:
-    """True if ``out`` is finite; else raise for a non-finite input, or return False."""
-    if bool(torch.isfinite(out).all()):
+    """True if ``out`` and the inputs are finite; else raise naming a non-finite input,
+    or return False (finite inputs, non-finite output: an overflow).
+
+    Cheap on the fast path: the inputs are checked through their sums (one reduction
+    each; a ``-inf`` key entry can mask its key and leave the output finite), and only
+    a non-finite sum or output leads to the elementwise diagnosis.
+    """
+    sums_finite = all(bool(torch.isfinite(t.sum())) for t in named.values())
+    if sums_finite and bool(torch.isfinite(out).all()):
         return True
     for name, t in named.items():
         if not bool(torch.isfinite(t).all()):
             raise ValueError(f"{name} must be finite (no NaN or inf)")
-    return False
+    return bool(torch.isfinite(out).all())  # finite inputs whose sum overflowed
 
 
 # ----------------------------------------------------------------------------- softmax

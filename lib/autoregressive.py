@@ -50,6 +50,7 @@ from scipy import stats
 from scipy.special import gammaln
 
 from lib.attention import softmax_attention
+from lib.exchangeability import rounding_gamma
 from lib.transformer import (
     CausalTransformer,
     TrainingLog,
@@ -60,6 +61,7 @@ from lib.validation import (
     InputTypeError,
     check_array,
     check_binary,
+    check_bool,
     check_choice,
     check_finite_result,
     check_int,
@@ -94,13 +96,6 @@ __all__ = [
     "tempered_limit",
     "train_bayes_gpt",
 ]
-
-_U = np.finfo(np.float64).eps / 2  # unit roundoff
-
-
-def _gamma(n: int) -> float:
-    """Higham's ``γ_n = n u / (1 − n u)``: the relative error of ``n`` roundings."""
-    return n * _U / (1 - n * _U)
 
 
 # --------------------------------------------------------------------- predictives
@@ -271,6 +266,7 @@ class DirichletPrior:
         rng = check_rng("rng", rng)
         n = check_int("n", n, minimum=1)
         L = check_int("L", L, minimum=1)
+        return_latent = check_bool("return_latent", return_latent)
         theta = rng.dirichlet(np.array(self.alpha), size=n)
         u = rng.random((n, L, 1))
         edges = np.cumsum(theta, axis=-1)[:, None, :-1]
@@ -357,6 +353,7 @@ def causal_softmax_attention(
     K = check_array("K", K, min_ndim=2)
     V = check_array("V", V, min_ndim=2)
     beta = check_real("beta", beta)
+    return_weights = check_bool("return_weights", return_weights)
     L = q.shape[-2]
     if K.shape[-2] != L or V.shape[-2] != L:
         raise ValueError(
@@ -521,10 +518,11 @@ def tempered_atom_posteriors(T, eta, A, log_prior, beta) -> np.ndarray:
     """
     T = check_array("T", T, min_ndim=2)
     L = T.shape[-2]
-    if np.ndim(beta) == 0:
-        b = np.full(L, check_positive("beta", beta))
-    else:
-        b = check_array("beta", beta, ndim=1, shape=(L,), low=0.0, low_open=True)
+    b = check_array("beta", beta, low=0.0, low_open=True)
+    if b.ndim == 0:
+        b = np.full(L, float(b))
+    elif b.shape != (L,):
+        raise ValueError(f"beta must be a number or have shape ({L},), got {b.shape}")
     return _two_layers(T, eta, A, log_prior, b)
 
 
@@ -663,7 +661,7 @@ def posterior_rounding_bound(T, eta, A, log_prior) -> np.ndarray:
     L, p, m = T.shape[-2], T.shape[-1], keys.shape[0]
     abs_values = np.cumsum(np.abs(_prefix_values(T)), axis=-2)[..., 1:, :]
     M = (abs_values @ np.abs(keys).T).max(axis=-1, keepdims=True)
-    rel = np.exp(2 * _gamma(L + p + 7) * M) * (1 + _gamma(m + 5)) - 1
+    rel = np.exp(2 * rounding_gamma(L + p + 7) * M) * (1 + rounding_gamma(m + 5)) - 1
     if np.any(rel >= 0.5):
         raise FloatingPointError("scores too large for a useful rounding bound")
     return computed * rel / (1 - rel) + 4 * np.finfo(np.float64).tiny
@@ -697,8 +695,11 @@ def kl_divergence(p, q) -> np.ndarray:
     """
     p = check_probability("p", p)
     q = check_probability("q", q)
-    if np.ndim(p) == 0 or p.shape != q.shape:
-        raise ValueError(f"p and q must have the same shape (..., K), got {p.shape}")
+    if np.ndim(p) == 0 or np.shape(p) != np.shape(q):
+        raise ValueError(
+            "p and q must have the same shape (..., K),"
+            f" got {np.shape(p)} and {np.shape(q)}"
+        )
     if np.any((q == 0) & (p > 0)):
         raise FloatingPointError("KL(p ‖ q) is infinite: q is 0 where p is not")
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -1042,6 +1043,8 @@ def train_bayes_gpt(
     prior = _check_prior("prior", prior)
     L = check_int("L", L, minimum=1)
     steps = check_int("steps", steps, minimum=1)
+    init_seed = check_int("init_seed", init_seed, minimum=0)
+    data_seed = check_int("data_seed", data_seed, minimum=0)
     warmup = steps // 20 if warmup is None else warmup
     model = make_model(
         prior.K,
@@ -1086,12 +1089,14 @@ def first_layer_attention(model: CausalTransformer, x) -> np.ndarray:
     Raises
     ------
     ValueError
-        If ``model`` is not a CausalTransformer or ``x`` is invalid for it.
+        If ``x`` is invalid for the model.
+    lib.validation.InputTypeError
+        If ``model`` is not a CausalTransformer.
 
     Examples
     --------
-    >>> model, _ = train_bayes_gpt(DirichletPrior.beta(1.0, 1.0), 3, steps=1,
-    ...                            init_seed=0, data_seed=0, d_model=8)
+    >>> from lib.transformer import make_model
+    >>> model = make_model(vocab_size=2, max_len=3, seed=0, d_model=8)
     >>> w = first_layer_attention(model, [[0, 1, 1]])
     >>> w.shape, bool(np.allclose(w.sum(-1), 1.0, atol=1e-6)), float(w[0, 0, 1])
     ((1, 3, 3), True, 0.0)

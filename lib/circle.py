@@ -18,9 +18,8 @@ The module has four parts:
 - multi-head read-out (Part C): :func:`readout_matrix`,
   :func:`multihead_error_covariance`, :func:`multihead_error_terms`,
   :func:`gaussian_tv`;
-- the Monte Carlo experiment and its bands: :func:`attention_errors`,
-  :func:`multihead_errors`, :func:`mean_band`, :func:`nested_slope_band`,
-  :func:`edgeworth_z`.
+- the Monte Carlo experiment: :func:`attention_errors`, :func:`multihead_errors`
+  (its bands are those of :mod:`lib.montecarlo`).
 
 Every function returns NumPy arrays, Python floats, or named tuples of them (never
 torch tensors), and validates its inputs with :mod:`lib.validation`.
@@ -33,7 +32,6 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
-from scipy import optimize, stats
 from scipy.special import erf, ive
 
 from lib.attention import softmax_attention
@@ -45,7 +43,6 @@ from lib.validation import (
     check_int,
     check_int_array,
     check_positive,
-    check_probability,
     check_real,
     check_rng,
 )
@@ -53,30 +50,23 @@ from lib.validation import (
 __all__ = [
     "AttentionErrorTerms",
     "AttentionErrors",
-    "Band",
     "CircleSample",
     "MultiheadErrors",
     "attention_error_terms",
     "attention_errors",
     "bessel_ratio",
-    "edgeworth_tail",
-    "edgeworth_z",
     "feature_moment_inverse",
     "fourier_features",
     "gaussian_tv",
-    "latent_controls",
     "linear_gaussian_posterior",
-    "mean_band",
     "multihead_error_covariance",
     "multihead_error_terms",
     "multihead_errors",
     "multihead_tv_limit",
-    "nested_slope_band",
     "predicted_attention_mse",
     "readout_matrix",
     "sample_circle_model",
     "smoothing_factors",
-    "sum_band",
     "temperature_schedule",
     "unit_circle",
 ]
@@ -87,6 +77,13 @@ _HANKEL_FROM = 1e4
 _HANKEL_TERMS = 8
 # Largest number of quadrature nodes the multi-head integrals may use.
 _MAX_NODES = 2**20
+# Largest prior or noise scale: τ² and σ² (and sums of a few of them) stay finite.
+_MAX_SCALE = 1e150
+
+
+def _scale(name: str, value, *, allow_zero: bool = False) -> float:
+    """A prior or noise scale: a float in ``(0, 1e150]`` (its square stays finite)."""
+    return check_real(name, value, low=0.0, low_open=not allow_zero, high=_MAX_SCALE)
 
 
 # ----------------------------------------------------------------------------- model
@@ -239,7 +236,7 @@ def sample_circle_model(
     rng : numpy.random.Generator
         The source of randomness (from :func:`lib.seeding.rng`).
     tau, sigma : float
-        Prior scale ``τ > 0`` of ``z`` and noise scale ``σ >= 0``.
+        Prior scale ``τ > 0`` of ``z`` and noise scale ``σ >= 0``, at most ``1e150``.
     degree : int, default 2
         Highest harmonic ``D``; ``z`` has ``p = 2D + 1`` entries.
     latent : {"gaussian", "uniform"}
@@ -269,8 +266,8 @@ def sample_circle_model(
     """
     rng = check_rng("rng", rng)
     L = check_int("L", L, minimum=1)
-    tau = check_positive("tau", tau)
-    sigma = check_positive("sigma", sigma, allow_zero=True)
+    tau = _scale("tau", tau)
+    sigma = _scale("sigma", sigma, allow_zero=True)
     shape = _size(size)
     p = 2 * check_int("degree", degree, minimum=0) + 1
     latent = check_choice("latent", latent, ("gaussian", "uniform"))
@@ -291,7 +288,14 @@ def sample_circle_model(
 def _posterior_from_moments(gram, phi_v, tau, sigma):
     """``(μ, Σ)`` from ``ΦᵀΦ`` (..., p, p) and ``Φᵀv`` (..., p), in scaled form."""
     p = gram.shape[-1]
-    scaled = gram + (sigma / tau) ** 2 * np.eye(p)  # σ² Σ_X⁻¹
+    with np.errstate(over="ignore"):
+        ratio2, sigma2 = np.float64(sigma / tau) ** 2, np.float64(sigma) ** 2
+    if not (np.isfinite(ratio2) and np.isfinite(sigma2)):
+        raise FloatingPointError(
+            f"(sigma/tau)² or sigma² overflows (sigma = {sigma}, tau = {tau}):"
+            " the posterior cannot be computed in floating point"
+        )
+    scaled = gram + ratio2 * np.eye(p)  # σ² Σ_X⁻¹
     try:
         inv = np.linalg.inv(scaled)
     except np.linalg.LinAlgError:
@@ -299,7 +303,7 @@ def _posterior_from_moments(gram, phi_v, tau, sigma):
             "the posterior precision is singular in floating point"
             " (sigma/tau too small for this design)"
         ) from None
-    Sigma = check_finite_result("Sigma", sigma**2 * inv)
+    Sigma = check_finite_result("Sigma", sigma2 * inv)
     mu = check_finite_result("mu", np.einsum("...ij,...j->...i", inv, phi_v))
     return mu, Sigma
 
@@ -315,7 +319,7 @@ def linear_gaussian_posterior(t, v, *, tau: float, sigma: float, degree: int = 2
     t, v : array_like
         Angles and values of the same shape ``(..., L)`` (``L = 0`` gives the prior).
     tau, sigma : float
-        Prior and noise scales, both ``> 0``.
+        Prior and noise scales, both in ``(0, 1e150]``.
     degree : int, default 2
         Highest harmonic ``D``; ``p = 2D + 1``.
 
@@ -342,8 +346,8 @@ def linear_gaussian_posterior(t, v, *, tau: float, sigma: float, degree: int = 2
     >>> mu
     array([0.25, 0.25, 0.  , 0.25, 0.  ])
     """
-    tau = check_positive("tau", tau)
-    sigma = check_positive("sigma", sigma)
+    tau = _scale("tau", tau)
+    sigma = _scale("sigma", sigma)
     t = check_array("t", t, min_ndim=1, nonempty=False)
     v = check_array("v", v, min_ndim=1, nonempty=False)
     if t.shape != v.shape:
@@ -414,7 +418,7 @@ def bessel_ratio(n, beta) -> np.ndarray:
     Raises
     ------
     ValueError
-        For a negative order or ``beta``, or NaN/inf.
+        For a negative order or ``beta``, NaN/inf, or shapes that do not broadcast.
     lib.validation.InputTypeError
         For a non-integer order, or non-real input.
     FloatingPointError
@@ -429,6 +433,12 @@ def bessel_ratio(n, beta) -> np.ndarray:
     """
     n = check_int_array("n", n, minimum=0, nonempty=False)
     beta = check_array("beta", beta, low=0.0, nonempty=False)
+    try:
+        np.broadcast_shapes(n.shape, beta.shape)
+    except ValueError:
+        raise ValueError(
+            f"n {n.shape} and beta {beta.shape} must broadcast together"
+        ) from None
     return _bessel_ratio_and_complement(n, beta)[0]
 
 
@@ -561,7 +571,7 @@ def attention_error_terms(
     t_q : float
         Query angle.
     tau, sigma : float
-        Prior and noise scales ``> 0``.
+        Prior and noise scales in ``(0, 1e150]``.
     degree : int, default 2
         Highest harmonic ``D``.
     n_grid : int, default 4096
@@ -587,8 +597,8 @@ def attention_error_terms(
     """
     beta = check_positive("beta", beta, allow_zero=True)
     t_q = check_real("t_q", t_q)
-    tau = check_positive("tau", tau)
-    sigma = check_positive("sigma", sigma)
+    tau = _scale("tau", tau)
+    sigma = _scale("sigma", sigma)
     D = check_int("degree", degree, minimum=0)
     n_grid = check_int("n_grid", n_grid, minimum=64)
     u, wts = _angle_quadrature(beta, n_grid)
@@ -622,8 +632,8 @@ def predicted_attention_mse(
 
     Parameters
     ----------
-    L : array_like
-        Sequence lengths ``>= 1``.
+    L : int or array_like of int
+        Sequence lengths ``>= 1`` (``2.0`` is accepted, ``2.5`` is not).
     terms : AttentionErrorTerms
         From :func:`attention_error_terms`.
     target : {"smoothed", "posterior"}
@@ -640,7 +650,8 @@ def predicted_attention_mse(
     ValueError
         For ``L < 1`` or an unknown target.
     lib.validation.InputTypeError
-        If ``terms`` is not an :class:`AttentionErrorTerms`.
+        If ``terms`` is not an :class:`AttentionErrorTerms`, or ``L`` is not an
+        integer.
 
     Examples
     --------
@@ -648,7 +659,7 @@ def predicted_attention_mse(
     >>> predicted_attention_mse([1, 2], terms)
     array([6., 2.])
     """
-    L = check_array("L", L, low=1.0, nonempty=False)
+    L = check_int_array("L", L, minimum=1, nonempty=False).astype(np.float64)
     if not isinstance(terms, AttentionErrorTerms):
         raise InputTypeError(
             f"terms must be an AttentionErrorTerms, got {type(terms).__name__}"
@@ -672,7 +683,7 @@ def temperature_schedule(L, *, tau: float, sigma: float, degree: int = 2):
     L : array_like
         Sequence lengths ``>= 1``.
     tau, sigma : float
-        Prior and noise scales ``> 0``.
+        Prior and noise scales in ``(0, 1e150]``.
     degree : int, default 2
         Highest harmonic ``D >= 1``.
 
@@ -692,8 +703,8 @@ def temperature_schedule(L, *, tau: float, sigma: float, degree: int = 2):
     array([2.47 , 9.881])
     """
     L = check_array("L", L, low=1.0, nonempty=False)
-    tau = check_positive("tau", tau)
-    sigma = check_positive("sigma", sigma)
+    tau = _scale("tau", tau)
+    sigma = _scale("sigma", sigma)
     D = check_int("degree", degree, minimum=1)
     s4 = float(sum(n**4 for n in range(1, D + 1)))
     beta = (s4 * tau**2 * L / (sigma**2 * math.sqrt(math.pi))) ** 0.4
@@ -774,7 +785,7 @@ def multihead_error_covariance(
     beta : float
         Inverse temperature, ``0 <= β <= 4·10⁹``.
     tau, sigma : float
-        Prior and noise scales ``> 0``.
+        Prior and noise scales in ``(0, 1e150]``.
     degree : int, default 2
         Highest harmonic ``D``.
     n_grid : int, default 4096
@@ -794,6 +805,10 @@ def multihead_error_covariance(
     ValueError
         For invalid angles, scales, a ``β`` too large for the node budget, or a
         ``z`` whose last axis is not ``p``.
+    lib.validation.InputTypeError
+        For non-numeric arguments.
+    FloatingPointError
+        If the covariance overflows (e.g. for a huge ``z``).
 
     Examples
     --------
@@ -804,8 +819,8 @@ def multihead_error_covariance(
     """
     t_heads = _heads(t_heads)
     beta = check_positive("beta", beta, allow_zero=True)
-    tau = check_positive("tau", tau)
-    sigma = check_positive("sigma", sigma)
+    tau = _scale("tau", tau)
+    sigma = _scale("sigma", sigma)
     D = check_int("degree", degree, minimum=0)
     n_grid = check_int("n_grid", n_grid, minimum=64)
     nodes = max(n_grid, int(16 * math.sqrt(2 * beta)) + 64)
@@ -824,10 +839,13 @@ def multihead_error_covariance(
     e = c @ A.T - feature_moment_inverse(D) * phi  # (N, p)
     noise = sigma**2 * e.T @ e / nodes
     if z is None:
-        return tau**2 * np.einsum("npk,nqk->pq", AB, AB) / nodes + noise
+        V = tau**2 * np.einsum("npk,nqk->pq", AB, AB) / nodes + noise
+        return check_finite_result("the error covariance V", V)
     z = check_array("z", z, shape=(A.shape[0],))
     T4 = np.einsum("npk,nql->pkql", AB, AB) / nodes
-    return np.einsum("pkql,...k,...l->...pq", T4, z, z) + noise
+    with np.errstate(over="ignore", invalid="ignore"):
+        Vz = np.einsum("pkql,...k,...l->...pq", T4, z, z) + noise
+    return check_finite_result("V(z) (z too large?)", Vz)
 
 
 def multihead_error_terms(
@@ -949,7 +967,7 @@ def multihead_tv_limit(
     size : int
         Number of draws ``>= 1``.
     tau, sigma : float
-        Prior and noise scales ``> 0``.
+        Prior and noise scales in ``(0, 1e150]``.
     degree : int, default 2
         Highest harmonic ``D``.
 
@@ -963,6 +981,10 @@ def multihead_tv_limit(
     ValueError
         For invalid arguments, or heads that cannot recover ``z``
         (``rank(Φ_Q D_β) < 2D + 1``).
+    lib.validation.InputTypeError
+        For non-numeric arguments or an ``rng`` that is not a Generator.
+    FloatingPointError
+        If ``σ`` is so small that the precision ``1/σ²`` overflows.
 
     Examples
     --------
@@ -975,15 +997,23 @@ def multihead_tv_limit(
     rng = check_rng("rng", rng)
     size = check_int("size", size, minimum=1)
     t_heads = _heads(t_heads)
+    beta = check_positive("beta", beta, allow_zero=True)
+    sigma = _scale("sigma", sigma)
     D = check_int("degree", degree, minimum=0)
     p = 2 * D + 1
+    with np.errstate(over="ignore"):
+        precision = np.diag(1.0 / feature_moment_inverse(D)) / np.float64(sigma) ** 2
+    if not np.all(np.isfinite(precision)):
+        raise FloatingPointError(
+            f"sigma is too small: the precision 1/sigma² overflows (sigma = {sigma})"
+        )
     Dq = fourier_features(t_heads, D) * smoothing_factors(beta, D)
     if np.linalg.matrix_rank(Dq) < p:
         raise ValueError(f"t_heads must give rank {p}; these heads cannot recover z")
-    z = check_positive("tau", tau) * rng.standard_normal((size, p))
+    z = _scale("tau", tau) * rng.standard_normal((size, p))
     Vz = multihead_error_covariance(t_heads, beta, tau=tau, sigma=sigma, degree=D, z=z)
     xi = np.einsum("rij,rj->ri", np.linalg.cholesky(Vz), rng.standard_normal((size, p)))
-    return gaussian_tv(xi, np.diag(1.0 / feature_moment_inverse(D)) / sigma**2)
+    return gaussian_tv(xi, precision)
 
 
 # ------------------------------------------------------------------------- experiment
@@ -1047,7 +1077,7 @@ def attention_errors(
     beta : float or array_like
         Inverse temperature(s) ``>= 0``: a number, or one per length.
     tau, sigma : float
-        The model's prior and noise scales (``> 0``).
+        The model's prior and noise scales, in ``(0, 1e150]``.
     lengths : array_like of int, optional
         Increasing prefix lengths in ``[1, L_max]``; default ``[L_max]``.
     degree : int, default 2
@@ -1070,6 +1100,8 @@ def attention_errors(
         For inconsistent shapes or lengths, or invalid scales.
     lib.validation.InputTypeError
         If ``sample`` is not a :class:`CircleSample`.
+    FloatingPointError
+        If a result is not finite (e.g. ``β`` so large that ``W̄/a`` overflows).
 
     Examples
     --------
@@ -1080,8 +1112,8 @@ def attention_errors(
     """
     if not isinstance(sample, CircleSample):
         raise InputTypeError(f"sample must be a CircleSample, got {type(sample)}")
-    tau = check_positive("tau", tau)
-    sigma = check_positive("sigma", sigma)
+    tau = _scale("tau", tau)
+    sigma = _scale("sigma", sigma)
     D = check_int("degree", degree, minimum=0)
     chunk = check_int("chunk", chunk, minimum=1)
     if not isinstance(linear, bool):
@@ -1136,7 +1168,7 @@ def attention_errors(
     bias = np.stack([-z @ (c * phq).T for _, c in ratios])
     proj = np.einsum("qi,nrij->nrqj", phq, Sigma)  # φ_qᵀ Σ_X
     gap_noise = -np.einsum("nrqj,nrj->nrq", proj, nm) * Ls[:, None, None] / sigma**2
-    return AttentionErrors(
+    out = AttentionErrors(
         lengths=Ls,
         beta=betas,
         error=error,
@@ -1150,6 +1182,10 @@ def attention_errors(
         noise_moment=nm,
         Sigma=Sigma,
     )
+    for field, value in out._asdict().items():
+        if value is not None:  # e.g. β so large that W̄/a overflows, σ below 1e-150
+            check_finite_result(f"attention_errors' {field}", value)
+    return out
 
 
 class MultiheadErrors(NamedTuple):
@@ -1206,7 +1242,9 @@ def multihead_errors(errors: AttentionErrors, heads, query_angles) -> MultiheadE
     qa = check_array("query_angles", query_angles, ndim=1)
     if qa.shape != errors.error.shape[-1:]:
         raise ValueError("query_angles must be those of the experiment")
-    idx = check_int_array("heads", list(heads), ndim=1, minimum=0, maximum=len(qa) - 1)
+    if isinstance(heads, range):
+        heads = list(heads)
+    idx = check_int_array("heads", heads, ndim=1, minimum=0, maximum=len(qa) - 1)
     p = errors.z.shape[-1]
     D = (p - 1) // 2
     m_inv = feature_moment_inverse(D)
@@ -1227,361 +1265,3 @@ def multihead_errors(errors: AttentionErrors, heads, query_angles) -> MultiheadE
     lin = np.array(lin)
     cross = 2 * np.einsum("rp,nrp->nr", hidden, lin)
     return MultiheadErrors(np.array(sq), lin, (hidden**2).sum(-1), cross, np.array(tv))
-
-
-# ----------------------------------------------------------------------------- bands
-class Band(NamedTuple):
-    """A Monte Carlo estimate, what theory expects, and the band that decides.
-
-    The check holds when ``|measured - expected| <= tol`` with
-    ``tol = z·se + allowance``; ``z`` is set so that, to second order in ``1/n``,
-    the two-sided false-alarm probability is ``fpp`` (:func:`edgeworth_z`).
-    """
-
-    measured: float
-    se: float
-    expected: float
-    tol: float
-    z: float
-    allowance: float
-    fpp: float
-    n: int
-
-
-def edgeworth_z(fpp: float, n: int, skew: float = 0.0, exkurt: float = 0.0) -> float:
-    """Multiplier ``z`` of a two-sided band for a studentized mean of ``n`` values.
-
-    The Edgeworth expansion of the studentized mean ``T`` (Hall 1992, §2.6) gives
-    ``P(|T| > z) = 2Φ(-z) - (2/n) q₂(z) φ(z) + O(n⁻²)`` with
-    ``q₂(z) = z[κ(z² - 3)/12 - γ²(z⁴ + 2z² - 3)/18 - (z² + 3)/4]`` for skewness
-    ``γ`` and excess kurtosis ``κ`` of the values. Returns the smallest ``z`` not
-    below the normal quantile at which this second-order tail is at most ``fpp``.
-
-    Parameters
-    ----------
-    fpp : float
-        Two-sided false-alarm probability, in ``(0, 0.5)``.
-    n : int
-        Number of independent values, ``>= 2``.
-    skew, exkurt : float
-        Skewness and excess kurtosis of one value.
-
-    Returns
-    -------
-    float
-        The multiplier.
-
-    Raises
-    ------
-    ValueError
-        For ``fpp`` outside ``(0, 0.5)`` or ``n < 2``.
-
-    Examples
-    --------
-    >>> round(edgeworth_z(0.05, 10**6), 3)
-    1.96
-    >>> edgeworth_z(1e-4, 300, skew=3.4, exkurt=21) > edgeworth_z(1e-4, 300)
-    True
-    """
-    fpp = check_real("fpp", fpp, low=0.0, high=0.5, low_open=True, high_open=True)
-    n = check_int("n", n, minimum=2)
-    g = check_real("skew", skew)
-    k = check_real("exkurt", exkurt, low=-2.0)
-    return _edgeworth_z(fpp, g / math.sqrt(n), k / n, 1.0 / n)
-
-
-def edgeworth_tail(z: float, n: int, skew: float = 0.0, exkurt: float = 0.0) -> float:
-    """Second-order two-sided tail ``P(|T| > z)`` of a studentized mean.
-
-    The expansion of :func:`edgeworth_z`:
-    ``2Φ(-z) - (2/n) q₂(z) φ(z)``.
-
-    Parameters
-    ----------
-    z : float
-        The band's multiplier ``> 0``.
-    n : int
-        Number of independent values, ``>= 2``.
-    skew, exkurt : float
-        Skewness and excess kurtosis of one value.
-
-    Returns
-    -------
-    float
-        The approximate false-alarm probability of the band ``|T| <= z``.
-
-    Raises
-    ------
-    ValueError
-        For ``z <= 0`` or ``n < 2``.
-
-    Examples
-    --------
-    >>> round(edgeworth_tail(1.959964, 10**9), 4)
-    0.05
-    >>> edgeworth_tail(3.9, 300, 3.4, 21) > 5 * edgeworth_tail(3.9, 10**9)
-    True
-    """
-    z = check_positive("z", z)
-    n = check_int("n", n, minimum=2)
-    g = check_real("skew", skew)
-    k = check_real("exkurt", exkurt, low=-2.0)
-    return _edgeworth_tail(z, g / math.sqrt(n), k / n, 1.0 / n)
-
-
-def _edgeworth_tail(z: float, k3: float, k4: float, inv_n: float) -> float:
-    q2 = k4 * (z * z - 3) / 12 - k3 * k3 * (z**4 + 2 * z * z - 3) / 18
-    q2 -= inv_n * (z * z + 3) / 4
-    return float(2 * stats.norm.sf(z) - 2 * z * q2 * stats.norm.pdf(z))
-
-
-def _edgeworth_z(fpp: float, k3: float, k4: float, inv_n: float) -> float:
-    """:func:`edgeworth_z` from the standardised cumulants ``γ/√n``, ``κ/n``, 1/n."""
-
-    def tail(z: float) -> float:
-        return _edgeworth_tail(z, k3, k4, inv_n)
-
-    z0 = float(stats.norm.isf(fpp / 2))
-    if tail(z0) <= fpp:
-        return z0
-    hi = z0 + 1.0
-    while tail(hi) > fpp:
-        hi += 1.0
-    return float(optimize.brentq(lambda z: tail(z) - fpp, z0, hi, xtol=1e-10))
-
-
-def latent_controls(z, tau: float) -> np.ndarray:
-    """Control variates with known mean zero: ``z_j z_k - τ² 1{j = k}``, ``j <= k``.
-
-    For ``z ~ N(0, τ² I)`` every second moment is known exactly, so these
-    ``p(p + 1)/2`` functions of the latent have mean zero whatever the model's
-    other parts; a squared error that depends on ``z`` through a quadratic form
-    loses that part of its variance when regressed on them (:func:`mean_band`).
-
-    Parameters
-    ----------
-    z : array_like
-        Latents, shape ``(n, p)``.
-    tau : float
-        Their prior scale ``> 0``.
-
-    Returns
-    -------
-    numpy.ndarray
-        Shape ``(n, p(p + 1)/2)``.
-
-    Raises
-    ------
-    ValueError
-        For a ``z`` that is not 2-d and finite, or ``tau <= 0``.
-
-    Examples
-    --------
-    >>> latent_controls([[1.0, 2.0]], 1.0)
-    array([[0., 2., 3.]])
-    """
-    z = check_array("z", z, ndim=2)
-    tau = check_positive("tau", tau)
-    j, k = np.triu_indices(z.shape[1])
-    return z[:, j] * z[:, k] - tau**2 * (j == k)
-
-
-def _group_mean(i: int, samples, controls):
-    """Regression estimate of one group's mean: (mean, se, n, skew, exkurt)."""
-    x = check_array(f"samples[{i}]", samples, ndim=1)
-    if x.size < 30:
-        raise ValueError(f"samples[{i}] must hold at least 30 values, got {x.size}")
-    n, k, mean, resid = x.size, 0, float(x.mean()), x - x.mean()
-    if controls is not None:
-        c = check_array(f"controls[{i}]", controls, ndim=2)
-        if c.shape[0] != n or 10 * c.shape[1] >= n:
-            raise ValueError(f"controls[{i}] must have shape ({n}, k), k < n/10")
-        k = c.shape[1]
-        design = np.column_stack([np.ones(n), c])
-        coef = np.linalg.lstsq(design, x, rcond=None)[0]
-        mean = float(coef[0])  # = ȳ − b̂ᵀc̄, the controls' means being 0
-        resid = x - design @ coef
-    se = float(np.sqrt((resid**2).sum() / (n - k - 1) / n))
-    skew, exkurt = (0.0, 0.0) if se == 0 else _shape(resid)
-    return mean, se, n, skew, exkurt
-
-
-def sum_band(groups, expected: float, fpp: float, *, allowance: float = 0.0) -> Band:
-    """Band for a sum of means of independent groups of samples.
-
-    Each group is ``samples`` or ``(samples, controls)``; its mean is estimated as
-    in :func:`mean_band` and the estimates are added, ``se² = Σ_g se_g²``. The
-    band's ``z`` is that of :func:`edgeworth_z` with the standardised cumulants of
-    the sum, ``Σ_g w_g³ γ_g/√n_g`` and ``Σ_g w_g⁴ κ_g/n_g`` (``w_g = se_g/se``),
-    and ``Σ_g w_g⁴/n_g`` in place of ``1/n`` (Satterthwaite).
-
-    Parameters
-    ----------
-    groups : sequence
-        Each item a 1-d array of independent values (at least 30) or a pair
-        ``(values, controls)`` with controls of shape ``(n, k)`` and mean zero.
-    expected : float
-        What theory predicts for the sum of the groups' means.
-    fpp : float
-        Two-sided false-alarm probability of the Monte Carlo part.
-    allowance : float, default 0
-        Deterministic allowance for terms the theory does not compute.
-
-    Returns
-    -------
-    Band
-        ``n`` is the total number of values.
-
-    Raises
-    ------
-    ValueError
-        For an empty ``groups``, a group of fewer than 30 values, NaN/inf or an
-        invalid ``fpp``.
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(1)
-    >>> b = sum_band([rng.normal(1, 1, 500), rng.normal(2, 1, 800)], 3.0, 1e-3)
-    >>> abs(b.measured - 3.0) <= b.tol, b.n
-    (True, 1300)
-    """
-    if not isinstance(groups, (list, tuple)) or not groups:
-        raise InputTypeError("groups must be a non-empty list of sample groups")
-    expected = check_real("expected", expected)
-    allowance = check_positive("allowance", allowance, allow_zero=True)
-    fpp = check_probability("fpp", fpp, open_interval=True)
-    parts = [
-        _group_mean(i, *(g if isinstance(g, tuple) else (g, None)))
-        for i, g in enumerate(groups)
-    ]
-    mean = sum(p[0] for p in parts)
-    se = math.sqrt(sum(p[1] ** 2 for p in parts))
-    n = sum(p[2] for p in parts)
-    if se == 0:
-        z = float(stats.norm.isf(fpp / 2))
-    else:
-        w = np.array([p[1] / se for p in parts])
-        n_g, g_g, k_g = (np.array([p[i] for p in parts]) for i in (2, 3, 4))
-        k3 = float(np.sum(w**3 * g_g / np.sqrt(n_g)))
-        k4 = float(np.sum(w**4 * k_g / n_g))
-        inv_n = float(np.sum(w**4 / n_g))
-        z = _edgeworth_z(fpp, k3, k4, inv_n)
-    return Band(mean, se, expected, z * se + allowance, z, allowance, fpp, n)
-
-
-def mean_band(
-    samples, expected: float, fpp: float, *, allowance: float = 0.0, controls=None
-) -> Band:
-    """Band for the mean of independent ``samples`` around ``expected``.
-
-    ``tol = z·se + allowance`` with ``se = sd/√n`` and ``z`` from
-    :func:`edgeworth_z` with the sample skewness and excess kurtosis. With
-    ``controls`` (columns of mean zero, e.g. :func:`latent_controls`) the mean is
-    the regression estimator ``ȳ - b̂ᵀc̄`` (``b̂`` by least squares), whose
-    standard error is that of the residuals with ``n - k - 1`` degrees of freedom.
-
-    Parameters
-    ----------
-    samples : array_like
-        Independent values, 1-d, at least 30.
-    expected : float
-        The value theory predicts for their mean.
-    fpp : float
-        Two-sided false-alarm probability of the Monte Carlo part.
-    allowance : float, default 0
-        Deterministic allowance for terms the theory does not compute.
-    controls : array_like, optional
-        Shape ``(n, k)``, ``k < n/10``: functions of each sample's randomness
-        whose means are exactly zero.
-
-    Returns
-    -------
-    Band
-        Floats and the sample size.
-
-    Raises
-    ------
-    ValueError
-        For fewer than 30 values, NaN/inf, invalid ``fpp``, or controls of the
-        wrong shape.
-
-    Examples
-    --------
-    >>> x = np.random.default_rng(0).normal(1.0, 1.0, 10_000)
-    >>> b = mean_band(x, 1.0, 1e-3)
-    >>> abs(b.measured - b.expected) <= b.tol
-    True
-    """
-    group = samples if controls is None else (samples, controls)
-    return sum_band([group], expected, fpp, allowance=allowance)
-
-
-def _shape(x: np.ndarray) -> tuple[float, float]:
-    return float(stats.skew(x)), float(max(stats.kurtosis(x), -2.0))
-
-
-def nested_slope_band(
-    lengths, sq_errors, expected: float, fpp: float, *, allowance: float = 0.0
-) -> Band:
-    """Band for the log–log slope of the RMSE measured on nested prefixes.
-
-    ``sq_errors[k, r]`` is the squared error of sequence ``r`` at length
-    ``lengths[k]``; the same sequences appear at every length, so the mean squared
-    errors are dependent. The slope of ``½ log MSE`` on ``log L`` is
-    ``b = ½ Σ_k c_k log ȳ_k`` with least-squares weights ``c_k``; its delta-method
-    influence values ``u_r = ½ Σ_k c_k y_{kr}/ȳ_k`` are independent across
-    sequences, so ``se = sd(u)/√R`` and ``z`` comes from :func:`edgeworth_z` with
-    the skewness and kurtosis of ``u``.
-
-    Parameters
-    ----------
-    lengths : array_like
-        At least two distinct lengths ``> 0``.
-    sq_errors : array_like
-        Shape ``(len(lengths), R)``, ``R >= 30``, with positive means (single
-        values may be negative when a control variate has been subtracted).
-    expected : float
-        Slope predicted by theory over these lengths.
-    fpp : float
-        Two-sided false-alarm probability.
-    allowance : float, default 0
-        Deterministic allowance for terms the prediction omits.
-
-    Returns
-    -------
-    Band
-        ``measured`` is the fitted slope.
-
-    Raises
-    ------
-    ValueError
-        For shapes that do not match, non-positive values or too few sequences.
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> L = np.array([100.0, 400.0, 1600.0])
-    >>> y = rng.chisquare(3, (3, 500)) / 3 / L[:, None]
-    >>> b = nested_slope_band(L, y, -0.5, 1e-3)
-    >>> abs(b.measured + 0.5) <= b.tol
-    True
-    """
-    L = check_array("lengths", lengths, ndim=1, low=0.0, low_open=True)
-    y = check_array("sq_errors", sq_errors, ndim=2)
-    if np.any(y.mean(1) <= 0):
-        raise ValueError("sq_errors must have a positive mean at every length")
-    if y.shape[0] != L.size or np.unique(L).size < 2:
-        raise ValueError("sq_errors must have one row per length, >= 2 lengths")
-    if y.shape[1] < 30:
-        raise ValueError("sq_errors must hold at least 30 sequences")
-    expected = check_real("expected", expected)
-    allowance = check_positive("allowance", allowance, allow_zero=True)
-    fpp = check_probability("fpp", fpp, open_interval=True)
-    x = np.log(L)
-    c = (x - x.mean()) / ((x - x.mean()) ** 2).sum()
-    ybar = y.mean(1)
-    slope = float(0.5 * c @ np.log(ybar))
-    u = 0.5 * (c / ybar) @ y
-    se = float(u.std(ddof=1) / math.sqrt(u.size))
-    z = edgeworth_z(fpp, u.size, *_shape(u))
-    return Band(slope, se, expected, z * se + allowance, z, allowance, fpp, u.size)

@@ -42,6 +42,7 @@ import numpy as np
 import torch
 from scipy.special import betainc, betaln, gammaln, xlogy
 
+from lib.transformer import sinusoidal_positions
 from lib.validation import (
     AccuracyWarning,
     InputTypeError,
@@ -1143,14 +1144,6 @@ class EncoderPermutationErrors(NamedTuple):
     """``max |f(T)|`` without a mask."""
 
 
-def _sinusoidal_positions(length: int, d_model: int) -> torch.Tensor:
-    pos = torch.arange(length, dtype=torch.float64)[:, None]
-    freqs = 10_000 ** (-torch.arange(0, d_model, 2, dtype=torch.float64) / d_model)
-    enc = torch.zeros(length, d_model, dtype=torch.float64)
-    enc[:, 0::2], enc[:, 1::2] = torch.sin(pos * freqs), torch.cos(pos * freqs)
-    return enc
-
-
 def encoder_permutation_errors(
     length, generator, *, d_model=32, n_heads=4, d_ff=64, num_layers=2, batch=64
 ) -> EncoderPermutationErrors:
@@ -1211,7 +1204,7 @@ def encoder_permutation_errors(
     encoder.eval()
     shape = (batch, length, d_model)
     tokens = torch.randn(shape, generator=generator, dtype=f64)
-    tokens = tokens + _sinusoidal_positions(length, d_model)
+    tokens = tokens + sinusoidal_positions(length, d_model, dtype=f64)
     perms = torch.argsort(torch.rand(batch, length, generator=generator), dim=1)
 
     def permute(y):  # row i of the result is row perms[i] of y

@@ -49,10 +49,10 @@ from lib.circle import (
     smoothing_factors,
     unit_circle,
 )
-from lib.montecarlo import loglog_slope as _montecarlo_loglog_slope
+from lib.montecarlo import loglog_coefficients
 from lib.validation import (
-    InputTypeError,
     check_array,
+    check_bool,
     check_choice,
     check_finite_result,
     check_int,
@@ -93,10 +93,6 @@ __all__ = [
     "uniform_convergence_bound",
 ]
 
-# Deprecated alias, kept so that old imports keep working; not part of the API.
-# Import ``loglog_slope`` from :mod:`lib.montecarlo`.
-loglog_slope = _montecarlo_loglog_slope
-
 _DTYPES = (torch.float32, torch.float64)
 
 
@@ -114,12 +110,6 @@ def _delta(delta) -> float:
 
 def _betas(betas, *, nonnegative: bool = True) -> np.ndarray:
     return check_array("betas", betas, ndim=1, low=0.0 if nonnegative else None)
-
-
-def _bool(name: str, value) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise InputTypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 # ----------------------------------------------------------------------------- bounds
@@ -1347,7 +1337,7 @@ def empirical_rademacher(
     ls = check_array("losses", losses, min_ndim=2)
     S = check_int("n_signs", n_signs, minimum=2)
     rng = check_rng("rng", rng)
-    absolute = _bool("absolute", absolute)
+    absolute = check_bool("absolute", absolute)
     N = ls.shape[-2]
     signs = rng.integers(0, 2, size=(*ls.shape[:-2], S, N)) * 2.0 - 1.0
     with np.errstate(over="ignore", invalid="ignore"):
@@ -1409,8 +1399,7 @@ def bootstrap_loglog_slope(x, samples, n_boot: int, rng: np.random.Generator):
     B = check_int("n_boot", n_boot, minimum=2)
     rng = check_rng("rng", rng)
     R = ys.shape[0]
-    lx = np.log(xs)
-    lxc = (lx - lx.mean()) / np.sum((lx - lx.mean()) ** 2)  # slope = lxc · log(mean)
+    lxc = loglog_coefficients(xs)  # slope = lxc · log(mean)
     slope = float(lxc @ np.log(ys.mean(axis=0)))
     means = ys[rng.integers(0, R, size=(B, R))].mean(axis=1)  # (B, n)
     ok = np.all(means > 0, axis=1)  # a resample with a zero mean has no log
@@ -1455,7 +1444,7 @@ def bootstrap_band(se: float, n_rows: int, fpp: float, *, two_sided: bool = True
     s = check_positive("se", se, allow_zero=True)
     R = check_int("n_rows", n_rows, minimum=2)
     p = check_real("fpp", fpp, low=0.0, high=1.0, low_open=True, high_open=True)
-    tail = p / 2 if _bool("two_sided", two_sided) else p
+    tail = p / 2 if check_bool("two_sided", two_sided) else p
     with np.errstate(over="ignore"):
         band = student_t.isf(tail, R - 1) * s
     return float(check_finite_result("bootstrap_band", band))

@@ -813,6 +813,9 @@ def train_markov_transformer(
     k = _k(k)
     L = check_int("L", L, minimum=2)
     alpha = check_positive("alpha", alpha)
+    model_seed = check_int("model_seed", model_seed, minimum=0)
+    data_seed = check_int("data_seed", data_seed, minimum=0)
+    eval_every = check_int("eval_every", eval_every, minimum=1)
     positional = check_choice(
         "positional", positional, ("learned", "sinusoidal", "none")
     )

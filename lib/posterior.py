@@ -37,6 +37,7 @@ import torch
 from scipy.special import log_ndtr, logsumexp, ndtr
 
 from lib.attention import softmax_attention
+from lib.exchangeability import UNIT_ROUNDOFF, rounding_gamma
 from lib.validation import (
     check_array,
     check_finite_result,
@@ -63,12 +64,14 @@ __all__ = [
     "posterior_query",
 ]
 
-_EPS = float(np.finfo(float).eps) / 2  # unit roundoff of float64
+_EPS = float(UNIT_ROUNDOFF)  # unit roundoff of float64
+# Range of a prior or noise standard deviation: its square and inverse square, and
+# sums of a few of them, stay finite and normal.
+_SCALES = (1e-150, 1e150)
 
 
-def _gamma(n: int) -> float:
-    """``γ_n = n u / (1 - n u)``: the rounding constant of an ``n``-term sum."""
-    return n * _EPS / (1 - n * _EPS)
+def _scale(name: str, value) -> float:
+    return check_real(name, value, low=_SCALES[0], high=_SCALES[1])
 
 
 # ------------------------------------------------------------------------- attention
@@ -278,12 +281,19 @@ def attention_rounding_bound(q, K, values, *, key_error: float = 0.0) -> float:
     v = check_array("values", values, shape=(K.shape[0],), ndim=1)
     key_error = check_positive("key_error", key_error, allow_zero=True)
     m, d = K.shape
-    s = K @ q
-    E = _gamma(d) * float(np.max(np.abs(K * q).sum(-1))) + key_error
-    rho = math.expm1(2 * E + _EPS * float(s.max() - s.min()) + 2 * _EPS)
+    with np.errstate(over="ignore", invalid="ignore"):
+        s = K @ q
+        E = float(rounding_gamma(d)) * float(np.max(np.abs(K * q).sum(-1))) + key_error
+        arg = 2 * E + _EPS * float(s.max() - s.min()) + 2 * _EPS
+    if not arg <= 1.0:  # then ρ > 0.5 (or the scores overflow): no useful bound
+        raise ValueError(
+            "the rounding bound is not small: the scores of q and K (or key_error)"
+            " are too large"
+        )
+    rho = math.expm1(arg)
     w = np.exp(s - s.max())
     out = abs(float(w @ v / w.sum()))
-    g = rho + _gamma(m)
+    g = rho + float(rounding_gamma(m))
     if g >= 0.5:
         raise ValueError("the rounding bound is not small: the scores are too large")
     return (g * (float(np.abs(v).max()) + out) / (1 - g)) + _EPS * out
@@ -295,8 +305,9 @@ def bernoulli_natural(p) -> tuple[np.ndarray, np.ndarray]:
 
     Parameters
     ----------
-    p : array_like
-        Success probabilities strictly between 0 and 1, one per atom.
+    p : float or array_like
+        Success probabilities strictly between 0 and 1, one per atom (a number is
+        one atom), at most 1-d.
 
     Returns
     -------
@@ -308,7 +319,10 @@ def bernoulli_natural(p) -> tuple[np.ndarray, np.ndarray]:
     Raises
     ------
     ValueError
-        For a probability outside ``(0, 1)`` or NaN.
+        For a probability outside ``(0, 1)`` or NaN, or a ``p`` of 2 or more
+        dimensions.
+    lib.validation.InputTypeError
+        For a ``p`` that is not real and numeric.
 
     Examples
     --------
@@ -316,7 +330,9 @@ def bernoulli_natural(p) -> tuple[np.ndarray, np.ndarray]:
     >>> eta, A.round(4)
     (array([[0.]]), array([0.6931]))
     """
-    p = check_probability("p", np.atleast_1d(p), open_interval=True).reshape(-1)
+    p = np.atleast_1d(check_probability("p", p, open_interval=True))
+    if p.ndim != 1:
+        raise ValueError(f"p must be a number or 1-d (one per atom), got {p.shape}")
     return np.log(p / (1 - p))[:, None], -np.log1p(-p)
 
 
@@ -325,10 +341,11 @@ def gaussian_natural(mu, sigma: float) -> tuple[np.ndarray, np.ndarray]:
 
     Parameters
     ----------
-    mu : array_like
-        Means, one per atom (flattened), finite.
+    mu : float or array_like
+        Means, one per atom (a number is one atom), at most 1-d, finite.
     sigma : float
-        Noise standard deviation ``> 0``.
+        Noise standard deviation ``> 0`` (a ``σ`` so large that ``σ²`` overflows
+        gives the limit ``η = 0``, ``A = 0``).
 
     Returns
     -------
@@ -340,17 +357,26 @@ def gaussian_natural(mu, sigma: float) -> tuple[np.ndarray, np.ndarray]:
     Raises
     ------
     ValueError
-        For NaN/inf means or a non-positive ``sigma``.
+        For NaN/inf means, a ``mu`` of 2 or more dimensions or a non-positive
+        ``sigma``.
+    lib.validation.InputTypeError
+        For a ``mu`` or ``sigma`` that is not real and numeric.
+    FloatingPointError
+        If ``σ`` is so small that ``μ/σ²`` overflows.
 
     Examples
     --------
     >>> gaussian_natural([2.0], 2.0)
     (array([[0.5]]), array([0.5]))
     """
-    s = check_positive("sigma", sigma)
-    mu = check_array("mu", mu).reshape(-1)
-    return check_finite_result("eta", (mu / s**2)[:, None]), check_finite_result(
-        "log_partition", mu**2 / (2 * s**2)
+    s = np.float64(check_positive("sigma", sigma))
+    mu = np.atleast_1d(check_array("mu", mu))
+    if mu.ndim != 1:
+        raise ValueError(f"mu must be a number or 1-d (one per atom), got {mu.shape}")
+    with np.errstate(over="ignore"):
+        s2 = s**2  # inf for σ > 1.3e154: then η = A = 0, the limit
+    return check_finite_result("eta", (mu / s2)[:, None]), check_finite_result(
+        "log_partition", mu**2 / (2 * s2)
     )
 
 
@@ -415,7 +441,7 @@ def binned_normal_prior(m: int, R: float, tau: float) -> BinnedPrior:
     R : float
         Half-width ``> 0``.
     tau : float
-        Prior standard deviation ``> 0``.
+        Prior standard deviation, in ``[1e-150, 1e150]``.
 
     Returns
     -------
@@ -435,7 +461,7 @@ def binned_normal_prior(m: int, R: float, tau: float) -> BinnedPrior:
     """
     m = check_int("m", m, minimum=1)
     R = check_positive("R", R)
-    tau = check_positive("tau", tau)
+    tau = _scale("tau", tau)
     h = 2 * R / m
     atoms = -R + h * (np.arange(m) + 0.5)
     lo, hi = (atoms - h / 2) / tau, (atoms + h / 2) / tau
@@ -446,7 +472,7 @@ def binned_normal_prior(m: int, R: float, tau: float) -> BinnedPrior:
     if np.any(mass <= 0):
         raise ValueError("R/tau is too large: some cell masses underflow to zero")
     # ndtr to 4u relative, one subtraction, then a normalising m-term sum
-    err = float(np.max(9 * _EPS * big / mass)) + _gamma(m) + _EPS
+    err = float(np.max(9 * _EPS * big / mass)) + float(rounding_gamma(m)) + _EPS
     return BinnedPrior(atoms, mass / mass.sum(), err, h)
 
 
@@ -487,7 +513,7 @@ def binned_posterior_mean(x_sum, L: int, h, *, tau: float, sigma: float) -> np.n
     h : array_like
         Cell widths ``> 0``.
     tau, sigma : float
-        Prior and noise standard deviations ``> 0``.
+        Prior and noise standard deviations, in ``[1e-150, 1e150]``.
 
     Returns
     -------
@@ -509,8 +535,8 @@ def binned_posterior_mean(x_sum, L: int, h, *, tau: float, sigma: float) -> np.n
     x_sum = check_real("x_sum", x_sum)
     L = check_int("L", L, minimum=1)
     h = check_array("h", h, low=0.0, low_open=True, nonempty=False)
-    tau = check_positive("tau", tau)
-    sigma = check_positive("sigma", sigma)
+    tau = _scale("tau", tau)
+    sigma = _scale("sigma", sigma)
     mu, s2 = _normal_posterior(x_sum, L, tau, sigma)
     v = tau**2 + sigma**2 / L
     kappa = x_sum / L / v
@@ -557,7 +583,7 @@ def grid_remainder_bounds(
         Half-width of the grid; must satisfy ``R > |x̄|`` and
         ``R(R - |x̄|) >= σ²/L``.
     tau, sigma : float
-        Prior and noise standard deviations.
+        Prior and noise standard deviations, in ``[1e-150, 1e150]``.
 
     Returns
     -------
@@ -578,8 +604,8 @@ def grid_remainder_bounds(
     """
     x_sum = check_real("x_sum", x_sum)
     L = check_int("L", L, minimum=1)
-    tau = check_positive("tau", tau)
-    sigma = check_positive("sigma", sigma)
+    tau = _scale("tau", tau)
+    sigma = _scale("sigma", sigma)
     grid = binned_normal_prior(m, R, tau)
     R, h = float(R), grid.h
     xbar = x_sum / L

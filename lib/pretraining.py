@@ -69,7 +69,7 @@ from lib.circle import (
     sample_circle_model,
     unit_circle,
 )
-from lib.montecarlo import loglog_slope, mean_se
+from lib.montecarlo import loglog_coefficients, loglog_slope, mean_se
 from lib.validation import (
     InputTypeError,
     check_array,
@@ -1705,11 +1705,6 @@ def erm_sandwich(losses, grid, index0: int, curv_pre: float) -> float:
     )
 
 
-def _ols_coefficients(x: np.ndarray) -> np.ndarray:
-    lx = np.log(x)
-    return (lx - lx.mean()) / np.sum((lx - lx.mean()) ** 2)
-
-
 def rate_floor_bias(sizes, varsigma2: float, floor_var: float, weight: float = 1.0):
     """Slope bias of ``log E`` against ``log N`` from a floor under ``ς²/N``.
 
@@ -1752,7 +1747,7 @@ def rate_floor_bias(sizes, varsigma2: float, floor_var: float, weight: float = 1
     s2 = check_positive("varsigma2", varsigma2)
     phi = check_positive("floor_var", floor_var, allow_zero=True)
     w = check_positive("weight", weight, allow_zero=True)
-    return float(_ols_coefficients(N) @ np.log1p(w * phi * N / s2))
+    return float(loglog_coefficients(N) @ np.log1p(w * phi * N / s2))
 
 
 class ErmRates(NamedTuple):
@@ -1927,7 +1922,7 @@ def erm_rates(
         "floor variance from theta0_se",
         ((g[i0 + 1] - g[i0 - 1]) / 2) ** 2 / 12 + (z * np.float64(se0)) ** 2,
     )
-    coef = _ols_coefficients(N.astype(float))
+    coef = loglog_coefficients(N.astype(float))
     bias_pre = max(rate_floor_bias(N, vs2, phi), abs(_log_mean_bias(coef, pre)))
     bias_down = max(rate_floor_bias(N, vs2, phi, 0.5), abs(_log_mean_bias(coef, absd)))
     return ErmRates(
@@ -2077,7 +2072,7 @@ def length_trend(
     G = check_finite_result("sup-gaps", np.stack(gaps, axis=1))
     check_finite_result("population standard errors", np.array(pop_se))
     slope, se_boot = learning.bootstrap_loglog_slope(Ls, G, n_boot, rng)
-    coef = _ols_coefficients(Ls.astype(float))
+    coef = loglog_coefficients(Ls.astype(float))
     se_pop = float(np.sqrt(np.sum((coef * np.array(pop_se) / G.mean(0)) ** 2)))
     se = math.hypot(se_boot, se_pop)
     alt = float(coef @ (0.5 * np.log(np.log(Ls))))

@@ -47,18 +47,63 @@ __all__ = [
     "TrainingLog",
     "make_model",
     "next_token_probs",
+    "sinusoidal_positions",
     "train_next_token",
 ]
 
 POSITIONAL = ("learned", "sinusoidal", "none")
 
 
-def _sinusoidal(length: int, d_model: int) -> torch.Tensor:
-    pos = torch.arange(length, dtype=torch.float32)[:, None]
-    freq = torch.exp(-math.log(10_000.0) * torch.arange(0, d_model, 2) / d_model)
-    table = torch.zeros(length, d_model)
+def sinusoidal_positions(
+    length: int, d_model: int, *, dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
+    """The sinusoidal positional encoding of Vaswani et al. (2017).
+
+    Row ``t`` is ``(sin(t ω_0), cos(t ω_0), sin(t ω_1), cos(t ω_1), …)`` with
+    frequencies ``ω_i = 10000^(-2i/d_model)``: defined at every position, so a model
+    that uses it can be run beyond its training length.
+
+    Parameters
+    ----------
+    length : int
+        Number of positions ``>= 0``.
+    d_model : int
+        Width, even and ``>= 2``.
+    dtype : torch.dtype, default torch.float32
+        ``torch.float32`` or ``torch.float64``.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape ``(length, d_model)``, entries in ``[-1, 1]``.
+
+    Raises
+    ------
+    ValueError
+        For a negative ``length`` or an odd or too small ``d_model``.
+    lib.validation.InputTypeError
+        For non-integer sizes or a ``dtype`` that is not a torch float type.
+
+    Examples
+    --------
+    >>> sinusoidal_positions(2, 4)
+    tensor([[0.0000, 1.0000, 0.0000, 1.0000],
+            [0.8415, 0.5403, 0.0100, 0.9999]])
+    """
+    length = check_int("length", length, minimum=0)
+    d_model = check_int("d_model", d_model, minimum=2)
+    if d_model % 2:
+        raise ValueError(f"d_model must be even, got {d_model}")
+    if dtype not in (torch.float32, torch.float64):
+        raise InputTypeError(
+            f"dtype must be torch.float32 or torch.float64, got {dtype!r}"
+        )
+    pos = torch.arange(length, dtype=dtype)[:, None]
+    i = torch.arange(0, d_model, 2, dtype=dtype)
+    freq = torch.exp(-math.log(10_000.0) * i / d_model)
+    table = torch.zeros(length, d_model, dtype=dtype)
     table[:, 0::2] = torch.sin(pos * freq)
-    table[:, 1::2] = torch.cos(pos * freq[: d_model // 2])
+    table[:, 1::2] = torch.cos(pos * freq)
     return table
 
 
@@ -176,7 +221,7 @@ class CausalTransformer(nn.Module):
         if self.positional == "learned":
             h = h + self.pos(torch.arange(L))
         elif self.positional == "sinusoidal":
-            h = h + _sinusoidal(L, h.shape[-1])
+            h = h + sinusoidal_positions(L, h.shape[-1])
         return h
 
     def forward(self, x) -> torch.Tensor:
@@ -206,10 +251,18 @@ def make_model(
         return CausalTransformer(vocab_size, max_len, **options)
 
 
+def _check_model(model) -> None:
+    if not isinstance(model, CausalTransformer):
+        raise InputTypeError(
+            f"model must be a CausalTransformer, got {type(model).__name__}"
+        )
+
+
 @torch.no_grad()
 def next_token_probs(model: CausalTransformer, x) -> np.ndarray:
     """Predictive probabilities ``(B, L, V)``: entry ``t`` is the law of ``x[:, t]``
     given ``x[:, :t]`` (float64, rows sum to 1)."""
+    _check_model(model)
     was_training = model.training
     model.eval()
     probs = torch.softmax(model(x).double(), dim=-1)
@@ -247,9 +300,19 @@ def train_next_token(
     decays as a cosine to 0 at ``steps``. Every ``eval_every`` steps (and at the end)
     ``evaluate(model)`` is called in eval mode and its result logged.
     """
+    _check_model(model)
+    if not callable(sample):
+        raise InputTypeError(f"sample must be callable, got {type(sample).__name__}")
+    if evaluate is not None and not callable(evaluate):
+        raise InputTypeError(
+            f"evaluate must be callable or None, got {type(evaluate).__name__}"
+        )
     steps = check_int("steps", steps, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
     lr = check_positive("lr", lr)
+    dtype = next(model.parameters()).dtype
+    if lr > torch.finfo(dtype).max:
+        raise ValueError(f"lr must be representable in {dtype}, got {lr!r}")
     seed = check_int("seed", seed, minimum=0)
     warmup = check_int("warmup", warmup, minimum=0, maximum=steps)
     every = (
@@ -275,7 +338,13 @@ def train_next_token(
         loss.backward()
         opt.step()
         sched.step()
-        running, count = running + loss.item(), count + 1
+        value = loss.item()
+        if not math.isfinite(value):
+            raise FloatingPointError(
+                f"training diverged at step {step}: the loss is {value}"
+                f" (lr = {lr!r}); use a smaller lr"
+            )
+        running, count = running + value, count + 1
         if step % every == 0 or step == steps:
             log.steps.append(step)
             log.train_loss.append(running / count)

@@ -71,6 +71,41 @@ def _describe(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+# The options of the checks (bounds, ndim, flags) are the developer's, not the user's:
+# a bad one is still named, together with the argument whose check it configures.
+def _option_real(name: str, option: str, value) -> float | None:
+    if value is None:
+        return None
+    if not _is_real_number(value):
+        raise InputTypeError(
+            f"{name}: the option {option} must be a real number or None,"
+            f" got {_describe(value)}"
+        )
+    v = float(value)
+    if v != v:
+        raise ValueError(f"{name}: the option {option} must not be NaN")
+    return v
+
+
+def _option_int(name: str, option: str, value) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise InputTypeError(
+            f"{name}: the option {option} must be an integer or None,"
+            f" got {_describe(value)}"
+        )
+    return int(value)
+
+
+def _option_flag(name: str, option: str, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise InputTypeError(
+            f"{name}: the option {option} must be True or False, got {_describe(value)}"
+        )
+    return bool(value)
+
+
 # ----------------------------------------------------------------------------- scalars
 def check_real(
     name: str,
@@ -87,6 +122,11 @@ def check_real(
     The interval is ``[low, high]``; ``low_open``/``high_open`` exclude an end. NaN is
     always rejected, ±inf unless ``allow_inf``. A 0-d array counts as a scalar.
     """
+    low = _option_real(name, "low", low)
+    high = _option_real(name, "high", high)
+    low_open = _option_flag(name, "low_open", low_open)
+    high_open = _option_flag(name, "high_open", high_open)
+    allow_inf = _option_flag(name, "allow_inf", allow_inf)
     if isinstance(value, (np.ndarray, torch.Tensor)) and value.ndim == 0:
         value = value.item()
     if not _is_real_number(value):
@@ -109,6 +149,7 @@ def check_positive(
     name: str, value, *, allow_zero: bool = False, allow_inf: bool = False
 ) -> float:
     """Return ``float(value)`` for a number > 0 (>= 0 with ``allow_zero``)."""
+    allow_zero = _option_flag(name, "allow_zero", allow_zero)
     return check_real(
         name, value, low=0.0, low_open=not allow_zero, allow_inf=allow_inf
     )
@@ -119,6 +160,7 @@ def check_probability(name: str, value, *, open_interval: bool = False):
 
     Scalars come back as ``float``, anything else as a float64 array.
     """
+    open_interval = _option_flag(name, "open_interval", open_interval)
     if isinstance(value, numbers.Number) or (
         isinstance(value, (np.ndarray, torch.Tensor)) and value.ndim == 0
     ):
@@ -142,6 +184,8 @@ def check_int(
     name: str, value, *, minimum: int | None = None, maximum: int | None = None
 ) -> int:
     """Return ``int(value)`` for an integer (Python or NumPy; not bool, not 2.0)."""
+    minimum = _option_int(name, "minimum", minimum)
+    maximum = _option_int(name, "maximum", maximum)
     if isinstance(value, (np.ndarray, torch.Tensor)) and value.ndim == 0:
         value = value.item()
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
@@ -190,6 +234,8 @@ def _shape_rule(
     min_ndim: int | None,
     shape_rule: tuple | None,
 ) -> None:
+    ndim = _option_int(name, "ndim", ndim)
+    min_ndim = _option_int(name, "min_ndim", min_ndim)
     if ndim is not None and len(shape) != ndim:
         raise ValueError(f"{name} must have {ndim} dimension(s), got shape {shape}")
     if min_ndim is not None and len(shape) < min_ndim:
@@ -250,6 +296,11 @@ def check_array(
     an empty array (with ``nonempty``) or values outside ``[low, high]`` raise
     ``ValueError``.
     """
+    low = _option_real(name, "low", low)
+    high = _option_real(name, "high", high)
+    low_open = _option_flag(name, "low_open", low_open)
+    nonempty = _option_flag(name, "nonempty", nonempty)
+    finite = _option_flag(name, "finite", finite)
     arr = _numeric_array(name, value).astype(dtype, copy=True)
     _shape_rule(name, arr.shape, ndim, min_ndim, shape)
     if nonempty and arr.size == 0:
@@ -278,6 +329,9 @@ def check_int_array(
 
     Floats with integer values (``3.0``) are accepted, ``2.5`` is not.
     """
+    minimum = _option_int(name, "minimum", minimum)
+    maximum = _option_int(name, "maximum", maximum)
+    nonempty = _option_flag(name, "nonempty", nonempty)
     arr = _numeric_array(name, value)
     if arr.dtype.kind == "f":
         if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
@@ -322,6 +376,8 @@ def check_tensor(
     path of attention. Non-float tensors and array-likes are converted to ``dtype`` (or
     float64); complex and boolean inputs raise :class:`InputTypeError`.
     """
+    finite = _option_flag(name, "finite", finite)
+    nonempty = _option_flag(name, "nonempty", nonempty)
     if isinstance(value, torch.Tensor):
         if value.is_complex():
             raise InputTypeError(f"{name} must be real, got a complex tensor")
@@ -354,7 +410,15 @@ def check_finite_result(name: str, value):
     if isinstance(value, torch.Tensor):
         ok = bool(torch.isfinite(value).all())
     else:
-        ok = bool(np.all(np.isfinite(value)))
+        try:
+            arr = np.asarray(value)
+        except ValueError:  # ragged nested lists
+            arr = np.asarray(None)
+        if arr.dtype.kind not in "biufc":
+            raise InputTypeError(
+                f"{name} must be a numeric result, got {_describe(value)}"
+            )
+        ok = bool(np.all(np.isfinite(arr)))
     if not ok:
         raise FloatingPointError(
             f"{name} could not be computed in floating point (overflow or 0/0)"

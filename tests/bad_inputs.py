@@ -465,7 +465,11 @@ ROWS += [
         ),
         accepts={"suff_stat": BATCH, "L": SCALAR_OR_ARRAY},
     ),
-    Row("lib.posterior.bernoulli_natural", dict(p=np.array([0.3, 0.6]))),
+    Row(
+        "lib.posterior.bernoulli_natural",
+        dict(p=np.array([0.3, 0.6])),
+        accepts={"p": {"rank-down": "a single atom"}},
+    ),
     Row(
         "lib.posterior.gaussian_natural",
         dict(mu=np.array([0.0, 1.0]), sigma=0.5),
@@ -474,6 +478,39 @@ ROWS += [
     Row(
         "lib.posterior.categorical_natural",
         dict(probs=np.array([[0.2, 0.8], [0.5, 0.5]])),
+    ),
+]
+
+_BINNED = dict(atoms=np.array([-0.5, 0.5]), prior=np.array([0.5, 0.5]))
+ROWS += [
+    Row(
+        "lib.posterior.BinnedPrior",
+        dict(**_BINNED, mass_error=0.0, h=1.0),
+        record=RECORD,
+    ),
+    Row(
+        "lib.posterior.GridBounds",
+        dict(aliasing=0.0, truncation=0.0, rounding=0.0),
+        record=RECORD,
+    ),
+    Row(
+        "lib.posterior.attention_rounding_bound",
+        dict(
+            q=np.array([1.0, 2.0]),
+            K=np.array([[0.0, 1.0], [1.0, 0.0]]),
+            values=np.array([0.0, 1.0]),
+            key_error=0.0,
+        ),
+    ),
+    Row("lib.posterior.binned_normal_prior", dict(m=4, R=2.0, tau=1.0)),
+    Row(
+        "lib.posterior.binned_posterior_mean",
+        dict(x_sum=5.0, L=10, h=np.array([1e-6, 0.5]), tau=1.0, sigma=1.0),
+        accepts={"h": ANY_SHAPE},
+    ),
+    Row(
+        "lib.posterior.grid_remainder_bounds",
+        dict(x_sum=5.0, L=10, m=200, R=8.0, tau=1.0, sigma=1.0),
     ),
 ]
 
@@ -558,14 +595,106 @@ ROWS += [
             tau=1.0,
             sigma=0.5,
             degree=1,
-            n_grid=32,
+            n_grid=64,
             z=np.array([0.3, -0.2, 0.5]),
         ),
         accepts={"z": {**BATCH, **OPTIONAL}},
     ),
     Row(
         "lib.circle.multihead_error_terms",
-        dict(t_heads=_HEADS, beta=1.5, tau=1.0, sigma=0.5, degree=1, n_grid=32),
+        dict(t_heads=_HEADS, beta=1.5, tau=1.0, sigma=0.5, degree=1, n_grid=64),
+    ),
+]
+
+_SAMPLE = Ref(
+    "lib.circle.sample_circle_model", size=3, L=8, rng=rng(), tau=1.0, sigma=0.5
+)
+_ERRORS = Ref(
+    "lib.circle.attention_errors",
+    sample=_SAMPLE,
+    query_angles=ANGLES,
+    beta=2.0,
+    tau=1.0,
+    sigma=0.5,
+    lengths=[4, 8],
+)
+_NOT_A_NUMBER_C = "a record returned by lib.circle (an object, not a number)"
+ROWS += [
+    Row("lib.circle.feature_moment_inverse", dict(degree=2)),
+    Row(
+        "lib.circle.temperature_schedule",
+        dict(L=np.array([1.0, 32.0]), tau=1.0, sigma=1.0, degree=2),
+        accepts={"L": ANY_SHAPE},
+    ),
+    Row(
+        "lib.circle.gaussian_tv",
+        dict(
+            mean_difference=np.array([[2.0, 0.0], [0.5, 0.5]]),
+            precision=np.array([[1.0, 0.2], [0.2, 2.0]]),
+        ),
+        accepts={
+            "mean_difference": BATCHED,
+            "precision": {"rank-up": "a precision per difference (broadcast)"},
+        },
+    ),
+    Row(
+        "lib.circle.multihead_tv_limit",
+        dict(
+            t_heads=2 * np.pi * np.arange(5) / 5,
+            beta=4.0,
+            rng=rng(),
+            size=3,
+            tau=1.0,
+            sigma=0.5,
+            degree=2,
+        ),
+    ),
+    Row(
+        "lib.circle.AttentionErrors",
+        dict(
+            lengths=np.array([4]),
+            beta=np.array([2.0]),
+            error=np.zeros((1, 1, 1)),
+            linear=None,
+            bias=np.zeros((1, 1, 1)),
+            gap=np.zeros((1, 1, 1)),
+            gap_noise=np.zeros((1, 1, 1)),
+            gap_var=np.zeros((1, 1, 1)),
+            z=np.zeros((1, 5)),
+            mu=np.zeros((1, 1, 5)),
+            noise_moment=np.zeros((1, 1, 5)),
+            Sigma=np.zeros((1, 1, 5, 5)),
+        ),
+        record=RECORD,
+    ),
+    Row(
+        "lib.circle.attention_errors",
+        dict(
+            sample=_SAMPLE,
+            query_angles=ANGLES,
+            beta=2.0,
+            tau=1.0,
+            sigma=0.5,
+            lengths=np.array([4, 8]),
+            degree=2,
+            linear=True,
+            chunk=1000,
+        ),
+        skip={"sample": _NOT_A_NUMBER_C},
+        accepts={
+            "beta": {"array-for-scalar": "one inverse temperature per length"},
+            "lengths": {**OPTIONAL, "rank-down": "a single length"},
+        },
+    ),
+    Row(
+        "lib.circle.MultiheadErrors",
+        dict(sq_error=0.0, linear=0.0, floor=0.0, floor_cross=0.0, tv=0.0),
+        record=RECORD,
+    ),
+    Row(
+        "lib.circle.multihead_errors",
+        dict(errors=_ERRORS, heads=np.array([0, 1, 2]), query_angles=ANGLES),
+        skip={"errors": _NOT_A_NUMBER_C},
     ),
 ]
 
@@ -1233,6 +1362,70 @@ ROWS += [
     ),
 ]
 
+_NORMAL40 = np.random.default_rng(0).normal(1.0, 1.0, 40)
+_NEST_L = np.array([100.0, 400.0, 1600.0])
+_NEST_Y = np.random.default_rng(1).chisquare(3, (3, 40)) / 3 / _NEST_L[:, None]
+_CONTROLS = np.random.default_rng(2).normal(0.0, 1.0, (40, 2))
+ROWS += [
+    Row(
+        "lib.montecarlo.loglog_coefficients",
+        dict(x=np.array([1.0, 2.0, 4.0])),
+    ),
+    Row(
+        "lib.montecarlo.Band",
+        dict(
+            measured=1.0,
+            se=0.1,
+            expected=1.0,
+            tol=0.3,
+            z=3.0,
+            allowance=0.0,
+            fpp=1e-3,
+            n=40,
+        ),
+        record=RECORD,
+    ),
+    Row(
+        "lib.montecarlo.edgeworth_z",
+        dict(fpp=1e-3, n=40, skew=0.5, exkurt=1.0),
+    ),
+    Row(
+        "lib.montecarlo.edgeworth_tail",
+        dict(z=3.0, n=40, skew=0.5, exkurt=1.0),
+    ),
+    Row(
+        "lib.montecarlo.latent_controls",
+        dict(z=np.array([[1.0, 2.0], [0.5, -0.3]]), tau=1.0),
+    ),
+    Row(
+        "lib.montecarlo.mean_band",
+        dict(
+            samples=_NORMAL40,
+            expected=1.0,
+            fpp=1e-3,
+            allowance=0.0,
+            controls=_CONTROLS[:, :1],
+        ),
+        accepts={"controls": OPTIONAL},
+    ),
+    Row(
+        "lib.montecarlo.sum_band",
+        dict(
+            groups=Lazy(lambda: [_NORMAL40, (_NORMAL40[::-1], _CONTROLS[:, :1])]),
+            expected=2.0,
+            fpp=1e-3,
+            allowance=0.0,
+        ),
+        skip={"groups": "a list of arrays or (samples, controls) pairs"},
+    ),
+    Row(
+        "lib.montecarlo.nested_slope_band",
+        dict(
+            lengths=_NEST_L, sq_errors=_NEST_Y, expected=-0.5, fpp=1e-3, allowance=0.0
+        ),
+    ),
+]
+
 # --- lib.validation
 _NO_LOW = {**OPTIONAL, "-inf": "-inf is no lower bound"}
 _NO_HIGH = {**OPTIONAL, "+inf": "+inf is no upper bound"}
@@ -1459,6 +1652,343 @@ ROWS += [
         },
         accepts={"eval_every": OPTIONAL},
     ),
+    Row(
+        "lib.transformer.sinusoidal_positions",
+        dict(length=3, d_model=4, dtype=torch.float64),
+        skip={"dtype": "a torch dtype"},
+    ),
+]
+
+# --- lib.autoregressive
+_PRIOR2 = Ref("lib.autoregressive.DirichletPrior", alpha=(1.0, 2.0))
+_ETA2 = np.array([[-1.0], [1.0]])
+_A2 = np.log1p(np.exp(np.array([-1.0, 1.0])))
+_LOGPRIOR2 = np.log(np.array([0.5, 0.5]))
+_T3 = np.array([[1.0], [0.0], [1.0]])  # (L, p) sufficient statistics
+_ATOMS = dict(eta=_ETA2, A=_A2, log_prior=_LOGPRIOR2)
+_BITS3 = np.array([[0, 1, 1], [1, 0, 0]])
+_PROBS3 = np.full((2, 3, 2), 0.5)
+_GPT = dict(
+    prior=_PRIOR2,
+    L=3,
+    steps=1,
+    init_seed=0,
+    data_seed=0,
+    batch_size=2,
+    lr=0.01,
+    positional="none",
+    d_model=4,
+    n_layers=1,
+    n_heads=1,
+    warmup=0,
+)
+_TINY_GPT = Ref(
+    "lib.transformer.make_model", vocab_size=2, max_len=3, seed=0, d_model=4
+)
+_PRIOR_ARG = "a DirichletPrior (an object, not a number)"
+ROWS += [
+    Row("lib.autoregressive.DirichletPrior", dict(alpha=(1.0, 2.0))),
+    Row(
+        "lib.autoregressive.DirichletPrior.beta",
+        dict(a=1.0, b=2.0),
+        init=dict(alpha=(1.0, 1.0)),
+    ),
+    Row(
+        "lib.autoregressive.DirichletPrior.sample",
+        dict(rng=rng(), n=2, L=3, return_latent=False),
+        init=dict(alpha=(1.0, 2.0)),
+    ),
+    Row(
+        "lib.autoregressive.DirichletPrior.predictive",
+        dict(x=_BITS3),
+        init=dict(alpha=(1.0, 2.0)),
+        accepts={"x": _SEQ},
+    ),
+    Row(
+        "lib.autoregressive.ExcessSummary",
+        dict(mean=0.1, se=0.01, upper=0.12, n=10, alpha=0.05),
+        record=RECORD,
+    ),
+    Row(
+        "lib.autoregressive.atom_keys",
+        dict(eta=_ETA2, A=_A2, log_prior=_LOGPRIOR2),
+    ),
+    Row(
+        "lib.autoregressive.attention_profile",
+        dict(weights=np.tril(np.ones((1, 3, 3))) / np.arange(1, 4)[:, None]),
+    ),
+    Row(
+        "lib.autoregressive.beta_bernoulli_martingale_defect",
+        dict(a=2.0, b=3.0, t_max=4),
+    ),
+    Row(
+        "lib.autoregressive.beta_bernoulli_predictive",
+        dict(x=_BITS3, a=2.0, b=3.0),
+        accepts={"x": _SEQ},
+    ),
+    Row(
+        "lib.autoregressive.beta_bernoulli_predictive_mse",
+        dict(a=1.0, b=2.0, t=np.array([0, 3])),
+        accepts={"t": ANY_SHAPE},
+    ),
+    Row(
+        "lib.autoregressive.causal_atom_posteriors",
+        dict(T=_T3, **_ATOMS),
+        accepts={"T": BATCH},
+    ),
+    Row(
+        "lib.autoregressive.causal_softmax_attention",
+        dict(
+            q=np.array([[0.5], [1.0], [0.0]]),
+            K=np.array([[1.0], [0.0], [-1.0]]),
+            V=np.array([[1.0], [3.0], [5.0]]),
+            beta=1.0,
+            return_weights=False,
+        ),
+        accepts={"q": BATCH, "K": BATCH, "V": BATCH},
+    ),
+    Row(
+        "lib.autoregressive.dirichlet_categorical_predictive",
+        dict(x=np.array([2, 0, 2]), alpha=np.array([1.0, 1.0, 2.0])),
+        accepts={"x": {**BATCH, "empty": "L = 0 tokens: no prediction"}},
+    ),
+    Row(
+        "lib.autoregressive.exact_prefix_posteriors",
+        dict(T=_T3[:2], **_ATOMS, dps=30),
+        accepts={"T": BATCH},
+    ),
+    Row(
+        "lib.autoregressive.excess_log_loss",
+        dict(model_probs=_PROBS3, x=_BITS3, prior=_PRIOR2),
+        skip={"prior": _PRIOR_ARG},
+    ),
+    Row(
+        "lib.autoregressive.excess_summary",
+        dict(kl=np.array([[0.0, 2.0], [1.0, 1.0], [2.0, 0.0]]), alpha=0.05),
+    ),
+    Row(
+        "lib.autoregressive.expected_kl_by_position",
+        dict(prior=_PRIOR2, L=3, predictor="plugin", delta=0.01),
+        skip={"prior": _PRIOR_ARG},
+        kinds={"predictor": "choice"},
+    ),
+    Row(
+        "lib.autoregressive.first_layer_attention",
+        dict(model=_TINY_GPT, x=_BITS3),
+        skip={"model": "a CausalTransformer (an object, not a number)"},
+    ),
+    Row(
+        "lib.autoregressive.kl_divergence",
+        dict(p=np.array([0.5, 0.5]), q=np.array([0.25, 0.75])),
+        accepts={"p": BATCH, "q": BATCH},
+    ),
+    Row(
+        "lib.autoregressive.plugin_predictive",
+        dict(x=np.array([1, 1, 0]), K=2, delta=0.01),
+        accepts={"x": {**BATCH, "empty": "L = 0 tokens: no prediction"}},
+    ),
+    Row(
+        "lib.autoregressive.posterior_rounding_bound",
+        dict(T=_T3, **_ATOMS),
+        accepts={"T": BATCH},
+    ),
+    Row(
+        "lib.autoregressive.prefix_symmetry_defect",
+        dict(
+            predict=Lazy(
+                lambda: (
+                    __import__("lib.autoregressive")
+                    .autoregressive.DirichletPrior((1.0, 2.0))
+                    .predictive
+                )
+            ),
+            x=np.array([[0, 1, 1, 0], [1, 1, 0, 0]]),
+            rng=rng(),
+            n_perm=2,
+        ),
+        skip={"predict": "a callable"},
+    ),
+    Row(
+        "lib.autoregressive.tempered_atom_posteriors",
+        dict(T=_T3, **_ATOMS, beta=1.5),
+        accepts={"T": BATCH, "beta": {"array-for-scalar": "one β per position"}},
+    ),
+    Row(
+        "lib.autoregressive.tempered_limit",
+        dict(mean_T=np.array([0.5]), eta=_ETA2, A=_A2, beta=1.0),
+    ),
+    Row(
+        "lib.autoregressive.train_bayes_gpt",
+        _GPT,
+        skip={"prior": _PRIOR_ARG},
+        kinds={"positional": "choice"},
+        accepts={"warmup": OPTIONAL},
+    ),
+]
+
+# --- lib.markov
+_MX = np.array([[0, 1, 0, 1], [1, 1, 0, 0]])
+
+
+def _two_layers():
+    from lib.markov import two_layer_markov_attention
+
+    return two_layer_markov_attention(_MX, k=2, alpha=1.0, beta=5.0)
+
+
+_TRAINING = dict(
+    steps=np.array([0, 1, 2]),
+    per_sequence=np.array(
+        [
+            [[0.0, 0.3, 0.5], [0.0, 0.2, 0.6], [0.1, 0.2, 0.4]],
+            [[0.3, 0.0, 0.2], [0.2, 0.1, 0.3], [0.4, 0.0, 0.2]],
+            [[0.5, 0.3, 0.0], [0.6, 0.2, 0.1], [0.4, 0.3, 0.0]],
+        ]
+    ),
+    kl=np.array([[0.03, 0.23, 0.5], [0.3, 0.03, 0.23], [0.5, 0.27, 0.03]]),
+    se=np.full((3, 3), 0.05),
+    model=None,
+)
+_MARKOV_MODEL = Ref(
+    "lib.transformer.make_model", vocab_size=2, max_len=4, seed=0, d_model=4
+)
+_A_MODEL = "a CausalTransformer (an object, not a number)"
+ROWS += [
+    Row("lib.markov.all_sequences", dict(length=2, k=2)),
+    Row(
+        "lib.markov.transition_counts",
+        dict(x=_MX, k=2),
+        accepts={"x": BATCHED},
+    ),
+    Row(
+        "lib.markov.sample_dirichlet_markov",
+        dict(size=2, L=4, k=2, alpha=1.0, rng=rng()),
+    ),
+    Row(
+        "lib.markov.sequence_log_prob",
+        dict(x=_MX, k=2, alpha=1.0),
+        accepts={"x": BATCHED},
+    ),
+    Row(
+        "lib.markov.dirichlet_markov_predictive",
+        dict(x=_MX, k=2, alpha=0.5),
+        accepts={"x": BATCHED},
+    ),
+    Row(
+        "lib.markov.unigram_predictive",
+        dict(x=_MX, k=2, alpha=1.0),
+        accepts={"x": BATCHED},
+    ),
+    Row(
+        "lib.markov.chi_square_sequence_law",
+        dict(
+            x=Ref(
+                "lib.markov.sample_dirichlet_markov",
+                size=200,
+                L=2,
+                k=2,
+                alpha=1.0,
+                rng=rng(),
+            ),
+            k=2,
+            alpha=1.0,
+        ),
+    ),
+    Row("lib.markov.order_blind_excess", dict(t=2, k=2, alpha=1.0)),
+    Row(
+        "lib.markov.TwoLayerAttention",
+        dict(probs=np.zeros(1), layer1=np.zeros(1), layer2=np.zeros(1)),
+        record=RECORD,
+    ),
+    Row(
+        "lib.markov.two_layer_markov_attention",
+        dict(x=_MX, k=2, alpha=1.0, beta=5.0),
+        accepts={"x": BATCHED, "beta": {"+inf": "β = ∞ is the hard-attention limit"}},
+    ),
+    Row(
+        "lib.markov.two_layer_tv",
+        dict(x=_MX, k=2, alpha=1.0, beta=5.0),
+        accepts={"x": BATCHED, "beta": {"+inf": "β = ∞ is the hard-attention limit"}},
+    ),
+    Row(
+        "lib.markov.two_layer_error_bound",
+        dict(t=np.array([1, 3]), k=2, alpha=0.5, beta=10.0),
+        accepts={"t": ANY_SHAPE},
+    ),
+    Row(
+        "lib.markov.attention_pattern_stats",
+        dict(
+            layer1=Lazy(lambda: _two_layers().layer1),
+            layer2=Lazy(lambda: _two_layers().layer2),
+            x=_MX,
+        ),
+    ),
+    Row(
+        "lib.markov.strategy_kl",
+        dict(
+            x=_MX,
+            probs=np.full((2, 3, 2), 0.5),
+            k=2,
+            alpha=1.0,
+            per_position=False,
+        ),
+    ),
+    Row(
+        "lib.markov.model_predictive",
+        dict(model=_MARKOV_MODEL, x=_MX),
+        skip={"model": _A_MODEL},
+    ),
+    Row(
+        "lib.markov.trained_attention_maps",
+        dict(
+            model=Ref(
+                "lib.transformer.make_model",
+                vocab_size=2,
+                max_len=4,
+                seed=0,
+                d_model=4,
+                n_layers=2,
+            ),
+            x=_MX,
+        ),
+        skip={"model": _A_MODEL},
+    ),
+    Row(
+        "lib.markov.MarkovTraining",
+        _TRAINING,
+        record="a dataclass of a run's results (built by train_markov_transformer)",
+    ),
+    Row(
+        "lib.markov.MarkovTraining.nearest",
+        dict(z=1.0),
+        init=_TRAINING,
+        accepts={"z": OPTIONAL},
+    ),
+    Row(
+        "lib.markov.MarkovTraining.phases",
+        dict(z=1.0),
+        init=_TRAINING,
+        accepts={"z": OPTIONAL},
+    ),
+    Row(
+        "lib.markov.train_markov_transformer",
+        dict(
+            k=2,
+            L=4,
+            alpha=1.0,
+            steps=1,
+            model_seed=0,
+            data_seed=0,
+            eval_x=_MX,
+            eval_every=1,
+            batch_size=2,
+            lr=0.01,
+            d_model=4,
+            n_layers=1,
+            positional="learned",
+        ),
+        kinds={"positional": "choice"},
+    ),
 ]
 
 # Rows whose valid call fails for a reason outside the row (a bug in lib): the test is
@@ -1468,39 +1998,4 @@ VALID_CALL_BROKEN: dict[str, str] = {}
 
 # Rows whose function does not yet handle its bad inputs as the rules say: their test
 # is an expected failure (strict). Fix the function, then delete its line here.
-NOT_YET_COMPLIANT: set[str] = {
-    # lib.attention
-    "lib.attention.softmax_attention",
-    "lib.attention.nadaraya_watson",
-    "lib.attention.cme_attention",
-    # lib.posterior
-    "lib.posterior.posterior_query",
-    "lib.posterior.posterior_keys",
-    "lib.posterior.atom_posterior",
-    "lib.posterior.atom_posterior_mean",
-    "lib.posterior.bernoulli_natural",
-    "lib.posterior.gaussian_natural",
-    # lib.circle
-    "lib.circle.fourier_features",
-    "lib.circle.unit_circle",
-    "lib.circle.bessel_ratio",
-    "lib.circle.smoothing_factors",
-    "lib.circle.sample_circle_model",
-    "lib.circle.linear_gaussian_posterior",
-    "lib.circle.attention_error_terms",
-    "lib.circle.predicted_attention_mse",
-    "lib.circle.readout_matrix",
-    "lib.circle.multihead_error_covariance",
-    "lib.circle.multihead_error_terms",
-    # lib.validation
-    "lib.validation.check_real",
-    "lib.validation.check_positive",
-    "lib.validation.check_probability",
-    "lib.validation.check_int",
-    "lib.validation.check_array",
-    "lib.validation.check_int_array",
-    "lib.validation.check_tensor",
-    "lib.validation.check_finite_result",
-    # lib.transformer
-    "lib.transformer.train_next_token",
-}
+NOT_YET_COMPLIANT: set[str] = set()

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from scipy.spatial.distance import cdist
+
+# The tests run on two pytest-xdist workers sharing two cores, on tiny tensors: torch's
+# default (one thread per core, per worker) oversubscribes the machine and makes small
+# kernels 10-100 times slower. This module is imported before any test or doctest runs.
+torch.set_num_threads(1)
 
 
 def softmax_np(scores: np.ndarray, axis: int = -1) -> np.ndarray:

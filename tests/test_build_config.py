@@ -2,7 +2,10 @@
 
 myst-nb by default renders a failing cell instead of failing the build; _config.yml
 turns that off. This test builds a one-page book with the repository's _config.yml and a
-chapter that raises, and requires the build to fail (and a clean twin of it to succeed).
+chapter that raises (no ``-W``: the configuration alone must make it fatal), and
+requires the build to fail with the chapter's own error in its log, so that the failure
+is the cell's and not the set-up's. That the same configuration builds an executed
+chapter cleanly (under ``-W``, even) is the first test of tests/test_figures_page.py.
 """
 
 import shutil
@@ -46,7 +49,8 @@ def _build(tmp_path: Path, body: str) -> subprocess.CompletedProcess:
     not JB.exists(), reason="jupyter-book is not installed in this environment"
 )
 def test_a_raising_chapter_fails_the_build(tmp_path):
-    ok = _build(tmp_path / "ok", "print('fine')")
-    assert ok.returncode == 0, ok.stdout[-2000:] + ok.stderr[-2000:]
     bad = _build(tmp_path / "bad", "raise AssertionError('a theorem check failed')")
+    log = bad.stdout + bad.stderr
     assert bad.returncode != 0, "a chapter that raises must fail the build"
+    assert "AssertionError" in log and "a theorem check failed" in log, log[-3000:]
+    assert "CellExecutionError" in log, log[-3000:]  # failed in execution, as meant

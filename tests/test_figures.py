@@ -35,10 +35,20 @@ def test_book_style_is_applied():
         assert mpl.rcParams["svg.fonttype"] == "path"  # text as outlines
 
 
-def test_save_figure_writes_three_formats(tmp_path):
-    paths = figures.save_figure(_figure(), "probe-line", folder=tmp_path)
+@pytest.fixture(scope="module")
+def saved_twice(tmp_path_factory):
+    """The same figure saved twice, in two folders, under the book's style."""
+    root = tmp_path_factory.mktemp("saved")
+    with mpl.rc_context(figures.BOOK_STYLE):
+        first = figures.save_figure(_figure(), "probe-line", folder=root / "a")
+        second = figures.save_figure(_figure(), "probe-line", folder=root / "b")
+    return first, second
+
+
+def test_save_figure_writes_three_formats(saved_twice):
+    paths, _ = saved_twice
     assert set(paths) == set(figures.FIGURE_FORMATS) == {"svg", "pdf", "png"}
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
+    assert sorted(p.name for p in paths["svg"].parent.iterdir()) == [
         "probe-line.pdf",
         "probe-line.png",
         "probe-line.svg",
@@ -52,20 +62,28 @@ def test_save_figure_writes_three_formats(tmp_path):
     assert "<dc:date>" not in text
 
 
-def test_save_figure_is_reproducible_byte_for_byte(tmp_path):
-    with mpl.rc_context(figures.BOOK_STYLE):
-        first = figures.save_figure(_figure(), "probe", folder=tmp_path / "a")
-        second = figures.save_figure(_figure(), "probe", folder=tmp_path / "b")
+def test_save_figure_is_reproducible_byte_for_byte(saved_twice):
+    first, second = saved_twice
     for fmt in figures.FIGURE_FORMATS:
         assert first[fmt].read_bytes() == second[fmt].read_bytes(), fmt
     assert b"CreationDate" not in first["pdf"].read_bytes()
+
+
+_ONE_FIGURE = []
+
+
+def _shared_figure() -> Figure:
+    """One figure for the rejection tests: a rejected name never touches it."""
+    if not _ONE_FIGURE:
+        _ONE_FIGURE.append(_figure())
+    return _ONE_FIGURE[0]
 
 
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(bad=st.text(max_size=12).filter(lambda s: not NAME.match(s)))
 def test_bad_names_are_rejected(tmp_path, bad):
     with pytest.raises(ValueError, match="name"):
-        figures.save_figure(_figure(), bad, folder=tmp_path)
+        figures.save_figure(_shared_figure(), bad, folder=tmp_path)
     assert not any(tmp_path.iterdir())
 
 
@@ -100,7 +118,7 @@ def test_book_figures_dir_is_honoured(tmp_path, monkeypatch):
     target = tmp_path / "elsewhere" / "figs"
     monkeypatch.setenv("BOOK_FIGURES_DIR", str(target))
     assert figures.figures_dir() == target and target.is_dir()
-    paths = figures.save_figure(_figure(), "probe-env")
+    paths = figures.save_figure(Figure(figsize=(0.5, 0.5), dpi=20), "probe-env")
     assert paths["svg"] == target / "probe-env.svg" and paths["svg"].is_file()
 
 

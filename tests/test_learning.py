@@ -46,7 +46,6 @@ from lib.learning import (
     tightest_uniform_convergence_bound,
     uniform_convergence_bound,
 )
-from lib.montecarlo import loglog_slope
 from lib.validation import InputTypeError
 
 FAST = settings(max_examples=30, deadline=None)
@@ -559,9 +558,8 @@ def test_bootstrap_band_against_t_table():
     )
 
 
-def test_deprecated_slope_alias_is_montecarlos_and_not_public():
-    assert learning.loglog_slope is loglog_slope
-    assert "loglog_slope" not in learning.__all__
+def test_slope_lives_in_montecarlo_only():
+    assert not hasattr(learning, "loglog_slope")
     assert all(hasattr(learning, name) for name in learning.__all__)
 
 
