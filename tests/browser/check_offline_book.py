@@ -455,9 +455,7 @@ def _params(check: str | None = None) -> list:
     """One parameter per page; under pytest-xdist (``--dist loadgroup``) all the
     checks of a page run on one worker, which opens the page once."""
     return [
-        pytest.param(
-            n, marks=[*_listify(_known(check, n)), pytest.mark.xdist_group(n)]
-        )
+        pytest.param(n, marks=[*_listify(_known(check, n)), pytest.mark.xdist_group(n)])
         for n in PAGES
     ] or ["(no pages)"]
 
