@@ -505,7 +505,7 @@ class NormalNormal:
         ------
         ValueError
             If ``x`` is not a finite 1-d array (with ``|x − μ0| <= 1e100 min(σ, τ)``)
-        or ``breakpoints`` is not finite.
+            or ``breakpoints`` is not finite.
         InputTypeError
             If ``g`` is not callable.
         FloatingPointError
@@ -890,9 +890,10 @@ class GaussianStudy:
 
     Attributes
     ----------
-    lengths : numpy.ndarray of int64
-    risk, risk_theory, abs_risk, calibration, orth_stat, orth_dof : numpy.ndarray
-        One entry per length.
+    lengths
+        The lengths, an integer ``numpy.ndarray``.
+    risk, risk_theory, abs_risk, calibration, orth_stat, orth_dof
+        ``numpy.ndarray`` with one entry per length.
     reducible, reducible_se, reducible_theory, gap, gap_se, gap_theory : dict
         Keyed by ``REPRESENTATIONS``, arrays over the lengths.
     gap_rounding : dict
@@ -1185,10 +1186,11 @@ class HeadPredictions:
 
     Attributes
     ----------
-    heads : tuple of str
-        The heads' names (LaTeX).
-    quadrature, error, closed_form : numpy.ndarray, shape (3, len(sequences))
-        Quadrature values, their error bounds, and the closed forms.
+    heads
+        The heads' names (LaTeX), a tuple of str.
+    quadrature, error, closed_form
+        Quadrature values, their error bounds, and the closed forms: each a
+        ``numpy.ndarray`` of shape ``(3, len(sequences))``.
 
     Raises
     ------

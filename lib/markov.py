@@ -80,6 +80,8 @@ __all__ = [
     "unigram_predictive",
 ]
 
+#: The three predictors training is compared with, in the order of the columns of
+#: :func:`strategy_kl`: uniform, in-context unigram, bigram Bayes predictive.
 STRATEGIES = ("uniform", "unigram", "bigram")
 
 
