@@ -162,17 +162,30 @@ def _copy_repo(target: Path) -> Path:
     return target
 
 
-def _mutation_job(args) -> tuple[str, str, Run, Run]:
+def planting_error(mutation: dict, root: Path = ROOT) -> str | None:
+    """Why ``mutation`` cannot be planted in ``root`` (its ``find`` text must occur
+    exactly once in its file), or None."""
+    path = root / mutation["file"]
+    if not path.exists():
+        return f"{mutation['file']} does not exist"
+    count = path.read_text(encoding="utf8").count(mutation["find"])
+    if count != 1:
+        return f"find text occurs {count} times in {mutation['file']}"
+    return None
+
+
+def _mutation_job(args) -> tuple[str, str, Run | None, Run | str]:
     md, tests, mutation, timeout = args
     with tempfile.TemporaryDirectory(prefix="mutation-") as tmp:
         root = _copy_repo(Path(tmp) / "repo")
         if mutation is not None:
+            # A mutation that cannot be planted changes nothing: it is reported as
+            # NOT PLANTED (a failure), never as caught.
+            why_not = planting_error(mutation, root)
+            if why_not is not None:
+                return md.name[:2], mutation["name"], None, why_not
             path = root / mutation["file"]
             text = path.read_text(encoding="utf8")
-            count = text.count(mutation["find"])
-            if count != 1:
-                msg = f"find text occurs {count} times in {mutation['file']}"
-                return md.name[:2], mutation["name"], Run(False, 0, msg), Run(False, 0)
             path.write_text(text.replace(mutation["find"], mutation["replace"]))
         chapter = execute_chapter(root / "book" / md.name, root, {}, timeout)
         units = run_unit_tests(tests, root) if tests else Run(True, 0.0)
@@ -198,6 +211,11 @@ def run_mutations(mds: list[Path], jobs: int, timeout: int) -> int:
                     status = 1
                 print(f"ch{chapter} control run {verdict} {ch_run.detail}")
                 continue
+            if ch_run is None:
+                status = 1
+                print(f"ch{chapter} {name}: NOT PLANTED ({unit_run})")
+                rows.append((chapter, name, why[(chapter, name)], None))
+                continue
             caught = []
             if not ch_run.ok:
                 caught.append(f"chapter ({ch_run.detail})")
@@ -213,10 +231,13 @@ def run_mutations(mds: list[Path], jobs: int, timeout: int) -> int:
     )
     print("|---|---|---|---|---|")
     for chapter, name, text, caught in rows:
+        if caught is None:
+            print(f"| {chapter} | {name} | {text} | NOT PLANTED | NOT PLANTED |")
+            continue
         by_ch = next((c[9:-1] for c in caught if c.startswith("chapter")), "no")
         by_unit = next((c[12:-1] for c in caught if c.startswith("unit")), "no")
         print(f"| {chapter} | {name} | {text} | {by_ch} | {by_unit} |")
-    missing = [r for r in rows if not r[3]]
+    missing = [r for r in rows if not r[3]]  # not caught, or not planted
     print(f"\n{len(rows) - len(missing)} of {len(rows)} mutations caught")
     return status or (1 if missing else 0)
 
