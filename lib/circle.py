@@ -1064,8 +1064,8 @@ def attention_errors(
     and every query angle, computes attention with
     :func:`lib.attention.softmax_attention` at inverse temperature ``beta`` (one
     value, or one per length), and the quantities of :class:`AttentionErrors`:
-    the error to the smoothed mean, its linear term, the bias, the gap between ``f_z`` and the
-    posterior predictive, and the exact posterior.
+    the error to the smoothed mean, its linear term, the bias, the gap between
+    ``f_z`` and the posterior predictive, and the exact posterior.
 
     Parameters
     ----------
