@@ -315,9 +315,10 @@ def rademacher_bound(
     """Data-dependent bound ``2 R̂ad + M √((9 + 16/S) log(1/δ) / (2N))``.
 
     With probability ``≥ 1 − δ`` over the ``N`` examples and the ``S`` sign vectors,
-    ``sup_{g∈G} |R(β_g) − R̂_N(β_g)|`` is at most this, where ``R̂ad`` is the estimate of
-    :func:`empirical_rademacher` with ``absolute=True`` (McDiarmid's inequality applied
-    to ``sup|R − R̂_N| − 2 R̂ad``, whose mean is ``≤ 0`` by symmetrisation).
+    ``sup_{g∈G} |R(β_g) − R̂_N(β_g)|`` is at most this, where ``R̂ad`` is the
+    estimate of :func:`empirical_rademacher` with ``absolute=True`` (McDiarmid's
+    inequality applied to ``sup|R − R̂_N| − 2 R̂ad``, whose mean is ``≤ 0`` by
+    symmetrisation).
 
     Parameters
     ----------

@@ -2336,7 +2336,8 @@ class AsymptoticChanges(NamedTuple):
 
 
 def asymptotic_changes(sizes, varsigma2: float, local) -> AsymptoticChanges:
-    """``E ΔR_pre(β̂_N) ≈ c_pre ς²/(2N)`` and ``E|ΔR_down(β̂_N)| ≈ E|sδ + c_down δ²/2|``.
+    """``E ΔR_pre(β̂_N) ≈ c_pre ς²/(2N)`` and
+    ``E|ΔR_down(β̂_N)| ≈ E|sδ + c_down δ²/2|``.
 
     With ``δ = ς Z/√N``, ``Z ~ N(0, 1)``: the quadratic approximations of the two
     curves at θ° evaluated at the asymptotic law of ERM's estimate.
