@@ -15,7 +15,7 @@ LIBHASH = $(shell cat lib/*.py _config.yml | sha256sum | cut -c1-16)
 .PHONY: book test test-run test-lib test-notebooks test-build notebooks figure clean venv \
         chromium test-browser lint test-mutations test-seeds cache-check bench \
         latex cffconvert axe \
-        lab lab-screenshot pdf test-pdf test-outputs poppler
+        lab lab-screenshot pdf test-pdf test-outputs poppler screenshots
 
 venv: $(STAMP)
 $(STAMP):
@@ -106,10 +106,17 @@ lab-screenshot: $(STAMP) chromium
 
 # The built book in a real browser with no network (run after test-build): every page opens
 # with its math typeset by the book's own MathJax, every image loaded, no failed request and
-# no console error; the search box finds a word; screenshots go to _build/screenshots/.
+# no console error; the search box finds a word; first-screen screenshots of every page
+# go to _build/screenshots/.
+# One test class per page: --dist loadscope keeps a page on one worker.
 test-browser: $(STAMP) chromium axe latex
-	timeout 900 $(BIN)/python -m pytest -n 2 --dist loadgroup \
+	timeout 900 $(BIN)/python -m pytest -n 2 --dist loadscope \
 	  tests/browser/check_offline_book.py tests/browser/check_bibtex.py
+
+# The browser test with whole-page screenshots (_build/screenshots/), after a build.
+screenshots: $(STAMP) chromium axe latex
+	BOOK_FULL_SCREENSHOTS=1 timeout 900 $(BIN)/python -m pytest -n 2 --dist loadscope \
+	  tests/browser/check_offline_book.py
 
 # Debian's Chromium for test-browser, installed only if missing (CI runs as root).
 chromium:

@@ -32,9 +32,10 @@ is opened once; then, at 1400 px and 390 px wide and in light and dark mode:
   says which and why) but do not fail the test.
 
 Screenshots go to ``_build/screenshots/<page>.png`` (1400 px, light) and
-``<page>@390-dark.png`` (390 px, dark); the measurements (clipped math, figure
-scales, axe counts by rule) to ``_build/browser-report.json``. The search box is used
-as a reader would: type a word, press Enter, results appear.
+``<page>@390-dark.png`` (390 px, dark): the first screen of each page, or the whole
+page with ``BOOK_FULL_SCREENSHOTS=1`` (``make screenshots``); the measurements
+(clipped math, figure scales, axe counts by rule) to ``_build/browser-report.json``.
+The search box is used as a reader would: type a word, press Enter, results appear.
 
 Pages that are known to fail a check until their chapter is rewritten are listed
 in :data:`KNOWN_FAILURES`: their test is a strict xfail, so it turns red as soon as
@@ -87,6 +88,10 @@ MIN_FIGURE_SCALE = 0.75
 # axe-core runs twice per page, covering both widths and both modes (contrast does
 # not depend on the width, nor layout on the mode); each run costs seconds.
 AXE_RUNS = {(WIDTHS[0], "light"), (WIDTHS[-1], "dark")}
+# Screenshots are pictures for a person, not checks: by default the first screen of
+# each page; BOOK_FULL_SCREENSHOTS=1 (`make screenshots`) takes whole pages, which costs
+# several seconds per chapter (a chapter is ~30 screens long).
+FULL_PAGE_SHOTS = os.environ.get("BOOK_FULL_SCREENSHOTS", "") not in ("", "0")
 ARTICLE = "article.bd-article"
 
 # axe rules whose violations come from the theme's widgets (pydata-sphinx-theme,
@@ -319,7 +324,7 @@ def _open(context, url: str):
 def _shot(page, name: str, suffix: str = "") -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     stem = name.removesuffix(".html").replace("/", "__")
-    page.screenshot(path=str(SHOTS / f"{stem}{suffix}.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / f"{stem}{suffix}.png"), full_page=FULL_PAGE_SHOTS)
 
 
 def inspect_page(context, server: str, name: str) -> dict[str, Any]:
@@ -366,10 +371,12 @@ def inspect_page(context, server: str, name: str) -> dict[str, Any]:
                 rep["clipped"][key] = page.evaluate(_CLIPPED_MATH, ARTICLE)
                 if mode == MODES[0]:
                     rep["images"][str(width)] = page.evaluate(_IMAGES, ARTICLE)
+                t0 = time.perf_counter()
                 if (width, mode) == (WIDTHS[0], "light"):
                     _shot(page, name)
                 if (width, mode) == (WIDTHS[-1], "dark"):
                     _shot(page, name, f"@{width}-dark")
+                clock["shots"] = clock.get("shots", 0) + time.perf_counter() - t0
                 if axe_ready and (width, mode) in AXE_RUNS:
                     t0 = time.perf_counter()
                     rep["axe"][key] = page.evaluate(_AXE, ARTICLE)
@@ -380,6 +387,7 @@ def inspect_page(context, server: str, name: str) -> dict[str, Any]:
         rep["seconds"] = {
             "load": round(clock["loaded"] - clock["open"], 1),
             "axe": round(clock.get("axe", 0), 1),
+            "screenshots": round(clock.get("shots", 0), 1),
             "total": round(now - clock["open"], 1),
         }
         rep["blocked"] = context.blocked[before:]
@@ -440,115 +448,121 @@ def _summary(rep: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _known(check: str, name: str):
-    """A strict xfail for a page listed in KNOWN_FAILURES[check]."""
-    if check is not None and name in KNOWN_FAILURES[check]:
-        return pytest.mark.xfail(
-            strict=True,
-            reason=f"{name} is listed in KNOWN_FAILURES[{check!r}]: remove it "
-            "from the list once the page passes",
+def _known(request, check: str, name: str) -> None:
+    """Mark the running test a strict xfail if ``name`` is in KNOWN_FAILURES[check]."""
+    if name in KNOWN_FAILURES[check]:
+        request.node.add_marker(
+            pytest.mark.xfail(
+                strict=True,
+                reason=f"{name} is listed in KNOWN_FAILURES[{check!r}]: remove it "
+                "from the list once the page passes",
+            )
         )
-    return ()
 
 
-def _params(check: str | None = None) -> list:
-    """One parameter per page; under pytest-xdist (``--dist loadgroup``) all the
-    checks of a page run on one worker, which opens the page once."""
-    return [
-        pytest.param(n, marks=[*_listify(_known(check, n)), pytest.mark.xdist_group(n)])
-        for n in PAGES
-    ] or ["(no pages)"]
+class PageChecks:
+    """The checks of one built page (:attr:`page`).
+
+    Every page gets its own subclass (made below), so that pytest-xdist's
+    ``--dist loadscope`` runs a page's checks on one worker, which opens the page
+    once. (``xdist_group`` marks would say the same, but pytest-xdist 3.8 implements
+    them by rewriting a private node attribute that pytest 9.2 no longer reads: every
+    worker then opened every page.)
+    """
+
+    page = ""
+
+    def test_page_renders_offline(self, reports):
+        rep = reports(self.page)
+        assert not rep["untypeset"], f"math not typeset: {rep['untypeset'][:5]}"
+        assert not rep["merror"], f"MathJax errors: {rep['merror'][:5]}"
+        assert not rep["raw_tex"], f"raw TeX left in the text: {rep['raw_tex'][:5]}"
+        assert not rep["broken_images"], f"images not loaded: {rep['broken_images']}"
+        assert not rep["figures_without_image"], (
+            f"figures without an image: {rep['figures_without_image']}"
+        )
+        assert not rep["problems"], "; ".join(rep["problems"])
+        assert not rep["blocked"], f"tried to reach the network: {rep['blocked']}"
+
+    def test_no_math_is_clipped(self, reports, request):
+        """At 1400 px and 390 px, light and dark: every formula is fully visible or
+        inside a scroll container of its own box."""
+        _known(request, "clipped-math", self.page)
+        clipped = {k: v for k, v in reports(self.page)["clipped"].items() if v}
+        assert not clipped, "clipped math (width-mode: formulas):\n" + "\n".join(
+            f"{key}: {json.dumps(found[:4], ensure_ascii=False)}"
+            for key, found in clipped.items()
+        )
+
+    def test_images_have_prose_alt_text(self, reports, request):
+        _known(request, "alt-text", self.page)
+        images = reports(self.page)["images"][str(WIDTHS[0])]
+        bad = [
+            img
+            for img in images
+            if not (img["alt"] or "").strip() or FILE_NAME.search(img["alt"].strip())
+        ]
+        assert not bad, "images whose alt text is empty or a file name: " + ", ".join(
+            f"{img['src']} (alt={img['alt']!r})" for img in bad
+        )
+
+    def test_figures_are_vector_graphics(self, reports):
+        """Figures are shown as SVG (sharp on any screen), never as PNG."""
+        images = reports(self.page)["images"][str(WIDTHS[0])]
+        raster = [img["src"] for img in images if img["figure"]]
+        raster = [src for src in raster if not src.lower().endswith(".svg")]
+        assert not raster, f"figures shown as raster images: {raster}"
+
+    def test_figures_are_shown_legibly(self, reports, request):
+        """At 1400 px every figure is shown at ≥ MIN_FIGURE_SCALE of its natural
+        size."""
+        _known(request, "figure-size", self.page)
+        images = reports(self.page)["images"][str(WIDTHS[0])]
+        small = {
+            img["figure"]: round(img["shown"] / img["natural"], 2)
+            for img in images
+            if img["figure"]
+            and img["natural"]
+            and img["shown"] / img["natural"] < MIN_FIGURE_SCALE
+        }
+        assert not small, (
+            f"figures shown below {MIN_FIGURE_SCALE} of their natural size at "
+            f"{WIDTHS[0]} px (their text is then under ~11 px): {small}; make the "
+            "figure narrower (at most ~7.5 in at the book style's font size)"
+        )
+
+    def test_axe_finds_no_serious_violation_in_the_content(self, reports, request):
+        """axe-core (AXE_RUNS: 1400 px light, 390 px dark): no serious or critical
+        violation whose element is in the article, and none outside it but from the
+        rules of THEME_WIDGET_RULES."""
+        _known(request, "axe", self.page)
+        if not AXE_JS.is_file():
+            pytest.fail(f"axe-core is missing ({AXE_JS}): run `make axe`")
+        failures = []
+        for key, violations in reports(self.page)["axe"].items():
+            for v in violations:
+                for node in v["nodes"]:
+                    impact = node["impact"] or v["impact"]
+                    if impact not in ("serious", "critical"):
+                        continue
+                    if node["content"] or v["id"] not in THEME_WIDGET_RULES:
+                        failures.append(
+                            f"{key} {v['id']} ({impact}): {node['target']}: "
+                            f"{node['summary']} | {node['html']}"
+                        )
+        assert not failures, f"{len(failures)} violations:\n" + "\n".join(failures[:12])
 
 
-def _listify(marks) -> list:
-    return list(marks) if isinstance(marks, tuple | list) else [marks]
+def _page_class_name(page: str) -> str:
+    return "TestPage_" + re.sub(r"\W", "_", page.removesuffix(".html"))
 
 
-@pytest.mark.parametrize("name", _params())
-def test_page_renders_offline(reports, name):
-    rep = reports(name)
-    assert not rep["untypeset"], f"math not typeset by MathJax: {rep['untypeset'][:5]}"
-    assert not rep["merror"], f"MathJax errors: {rep['merror'][:5]}"
-    assert not rep["raw_tex"], f"raw TeX left in the page text: {rep['raw_tex'][:5]}"
-    assert not rep["broken_images"], f"images that did not load: {rep['broken_images']}"
-    assert not rep["figures_without_image"], (
-        f"figures without an image: {rep['figures_without_image']}"
+# One class per page, the largest pages first (a worker takes the next page when it
+# is free, so the long ones should not come last).
+for _page in sorted(PAGES, key=lambda n: -(HTML / n).stat().st_size):
+    globals()[_page_class_name(_page)] = type(
+        _page_class_name(_page), (PageChecks,), {"page": _page}
     )
-    assert not rep["problems"], "; ".join(rep["problems"])
-    assert not rep["blocked"], f"tried to reach the network: {rep['blocked']}"
-
-
-@pytest.mark.parametrize("name", _params("clipped-math"))
-def test_no_math_is_clipped(reports, name):
-    """At 1400 px and 390 px, light and dark: every formula is fully visible or
-    inside a scroll container of its own box."""
-    clipped = {k: v for k, v in reports(name)["clipped"].items() if v}
-    assert not clipped, "clipped math (width-mode: formulas):\n" + "\n".join(
-        f"{key}: {json.dumps(found[:4], ensure_ascii=False)}"
-        for key, found in clipped.items()
-    )
-
-
-@pytest.mark.parametrize("name", _params("alt-text"))
-def test_images_have_prose_alt_text(reports, name):
-    images = reports(name)["images"][str(WIDTHS[0])]
-    bad = [
-        img
-        for img in images
-        if not (img["alt"] or "").strip() or FILE_NAME.search(img["alt"].strip())
-    ]
-    assert not bad, "images whose alt text is empty or a file name: " + ", ".join(
-        f"{img['src']} (alt={img['alt']!r})" for img in bad
-    )
-
-
-@pytest.mark.parametrize("name", _params())
-def test_figures_are_vector_graphics(reports, name):
-    """Figures are shown as SVG (sharp on any screen), never as PNG."""
-    images = reports(name)["images"][str(WIDTHS[0])]
-    raster = [img["src"] for img in images if img["figure"]]
-    raster = [src for src in raster if not src.lower().endswith(".svg")]
-    assert not raster, f"figures shown as raster images: {raster}"
-
-
-@pytest.mark.parametrize("name", _params("figure-size"))
-def test_figures_are_shown_legibly(reports, name):
-    """At 1400 px every figure is shown at ≥ MIN_FIGURE_SCALE of its natural size."""
-    images = reports(name)["images"][str(WIDTHS[0])]
-    small = {
-        img["figure"]: round(img["shown"] / img["natural"], 2)
-        for img in images
-        if img["figure"]
-        and img["natural"]
-        and img["shown"] / img["natural"] < MIN_FIGURE_SCALE
-    }
-    assert not small, (
-        f"figures shown below {MIN_FIGURE_SCALE} of their natural size at "
-        f"{WIDTHS[0]} px (their text is then under ~11 px): {small}; make the "
-        "figure narrower (at most ~7.5 in at the book style's font size)"
-    )
-
-
-@pytest.mark.parametrize("name", _params("axe"))
-def test_axe_finds_no_serious_violation_in_the_content(reports, name):
-    """axe-core (AXE_RUNS: 1400 px light, 390 px dark): no serious or critical violation
-    whose element is in the article, and none outside it but from the rules of
-    THEME_WIDGET_RULES."""
-    if not AXE_JS.is_file():
-        pytest.fail(f"axe-core is missing ({AXE_JS}): run `make axe`")
-    failures = []
-    for key, violations in reports(name)["axe"].items():
-        for v in violations:
-            for node in v["nodes"]:
-                impact = node["impact"] or v["impact"]
-                if impact not in ("serious", "critical"):
-                    continue
-                if node["content"] or v["id"] not in THEME_WIDGET_RULES:
-                    failures.append(
-                        f"{key} {v['id']} ({impact}): {node['target']}: "
-                        f"{node['summary']} | {node['html']}"
-                    )
-    assert not failures, f"{len(failures)} violations:\n" + "\n".join(failures[:12])
 
 
 def test_axe_core_is_the_pinned_version():
