@@ -5,6 +5,8 @@ of ``tests/conftest.py``; property tests draw angles, values, grids and paramete
 hypothesis (extremes included).
 """
 
+import warnings
+
 import numpy as np
 import pytest
 from conftest import softmax_attention_np, softmax_np
@@ -236,7 +238,12 @@ def test_pretraining_optimum_is_a_minimiser():
     rd=arrays(float, 9, elements=st.floats(-1, 1)),
 )
 def test_transfer_constants_match_loops(rp, rd):
-    tc = S.transfer_constants(rp, rd)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tc = S.transfer_constants(rp, rd)
+    # it warns exactly when κ or κ_sqrt is not finite (a tie with the minimum)
+    unbounded = not (np.isfinite(tc.kappa) and np.isfinite(tc.kappa_sqrt))
+    assert any("unbounded" in str(w.message) for w in caught) == unbounded
     i0 = int(np.argmin(rp))
     lin, sq, sqp = [], [], []
     for i in range(9):
