@@ -40,6 +40,7 @@ import torch.nn.functional as F
 from lib.validation import (
     InputTypeError,
     check_bool,
+    check_broadcast,
     check_positive,
     check_tensor,
 )
@@ -93,12 +94,8 @@ def _check_qkv(q, K, V) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
             "q and K must have the same dimension d,"
             f" got {q.shape[-1]} and {K.shape[-1]}"
         )
-    try:
-        torch.broadcast_shapes(q.shape[:-2], K.shape[:-2], V.shape[:-2])
-    except RuntimeError as err:
-        raise ValueError(
-            f"leading (batch) dimensions of q, K, V do not broadcast: {err}"
-        ) from None
+    batch = dict(q=q.shape[:-2], K=K.shape[:-2], V=V.shape[:-2])
+    check_broadcast("the batch dimensions", batch)
     return q, K, V
 
 
@@ -219,13 +216,7 @@ def softmax_attention(q, K, V, beta: Tensorish = 1.0, *, return_weights: bool = 
         q.shape[-2],
         K.shape[-2],
     )
-    try:
-        torch.broadcast_shapes(b.shape, scores_shape)
-    except RuntimeError:
-        raise ValueError(
-            f"beta of shape {tuple(b.shape)} does not broadcast against the scores"
-            f" of shape {scores_shape}"
-        ) from None
+    check_broadcast("the shapes", dict(beta=b.shape, scores=scores_shape))
     if return_weights or (b.ndim > 0 and b.shape[-1] != 1):
         return _softmax_attention_explicit(q, K, V, b, return_weights)
     # β varies at most over queries and batches: fold it into the queries (fused path).

@@ -38,6 +38,7 @@ from lib.attention import softmax_attention
 from lib.validation import (
     InputTypeError,
     check_array,
+    check_broadcast,
     check_choice,
     check_finite_result,
     check_int,
@@ -433,12 +434,7 @@ def bessel_ratio(n, beta) -> np.ndarray:
     """
     n = check_int_array("n", n, minimum=0, nonempty=False)
     beta = check_array("beta", beta, low=0.0, nonempty=False)
-    try:
-        np.broadcast_shapes(n.shape, beta.shape)
-    except ValueError:
-        raise ValueError(
-            f"n {n.shape} and beta {beta.shape} must broadcast together"
-        ) from None
+    check_broadcast("the shapes", dict(n=n.shape, beta=beta.shape))
     return _bessel_ratio_and_complement(n, beta)[0]
 
 

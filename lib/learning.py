@@ -53,6 +53,7 @@ from lib.montecarlo import loglog_coefficients
 from lib.validation import (
     check_array,
     check_bool,
+    check_broadcast,
     check_choice,
     check_finite_result,
     check_int,
@@ -469,12 +470,7 @@ def _risk_pair(emp_risks, pop_risk) -> tuple[np.ndarray, np.ndarray]:
             "pop_risk and emp_risks must share the grid (last) axis,"
             f" got {p.shape} and {e.shape}"
         )
-    try:
-        np.broadcast_shapes(e.shape, p.shape)
-    except ValueError:
-        raise ValueError(
-            f"pop_risk {p.shape} does not broadcast against emp_risks {e.shape}"
-        ) from None
+    check_broadcast("the shapes", dict(pop_risk=p.shape, emp_risks=e.shape))
     return e, p
 
 
@@ -1017,10 +1013,8 @@ def _tensor_qkv(q, K, V):
             f"need q (..., M, d), K (..., L, d), V (..., L, d_v); got {tuple(q.shape)},"
             f" {tuple(K.shape)}, {tuple(V.shape)}"
         )
-    try:
-        torch.broadcast_shapes(q.shape[:-2], K.shape[:-2], V.shape[:-2])
-    except RuntimeError:
-        raise ValueError("batch dimensions of q, K, V do not broadcast") from None
+    batch = dict(q=q.shape[:-2], K=K.shape[:-2], V=V.shape[:-2])
+    check_broadcast("the batch dimensions", batch)
     return q, K, V
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "InputTypeError",
     "check_array",
     "check_binary",
+    "check_broadcast",
     "check_bool",
     "check_choice",
     "check_finite_result",
@@ -398,6 +399,41 @@ def check_tensor(
     if finite and not bool(torch.isfinite(t).all()):
         raise ValueError(f"{name} must be finite (no NaN or inf)")
     return t
+
+
+def check_broadcast(what: str, shapes: dict) -> tuple[int, ...]:
+    """The common broadcast shape of ``shapes`` (argument name → its shape).
+
+    Raises ``ValueError`` naming every argument and its shape if they do not broadcast
+    together; ``what`` says which part of the arguments is meant.
+
+    >>> check_broadcast("the shapes", {"n": (3, 1), "beta": (4,)})
+    (3, 4)
+    """
+    if not isinstance(what, str):
+        raise InputTypeError(f"what must be a string, got {_describe(what)}")
+    if not isinstance(shapes, dict) or not shapes:
+        raise InputTypeError(
+            f"shapes must be a non-empty dict (name → shape), got {_describe(shapes)}"
+        )
+    for name, shape in shapes.items():
+        if not (
+            isinstance(shape, tuple | list)
+            and all(_is_int(d) and d >= 0 for d in shape)
+        ):
+            raise InputTypeError(
+                f"shapes[{name!r}] must be a tuple of non-negative integers,"
+                f" got {_describe(shape)}"
+            )
+    try:
+        return tuple(np.broadcast_shapes(*(tuple(s) for s in shapes.values())))
+    except ValueError:
+        listed = ", ".join(f"{name} {tuple(s)}" for name, s in shapes.items())
+        raise ValueError(f"{what} of {listed} do not broadcast together") from None
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 # ----------------------------------------------------------------------------- results

@@ -1501,6 +1501,11 @@ ROWS += [
         accepts={"value": ANY_SHAPE},
     ),
     Row(
+        "lib.validation.check_broadcast",
+        dict(what="the shapes", shapes={"n": (3, 1), "beta": (4,)}),
+        skip={"shapes": "a dict of shapes, which the catalogue has no kind for"},
+    ),
+    Row(
         "lib.validation.check_tensor",
         dict(name="q", value=Q, ndim=2),
         skip=_LABEL,

@@ -41,3 +41,14 @@ def test_check_rng():
     assert check_rng("rng", rng) is rng
     with pytest.raises(ValueError, match="^rng "):
         check_rng("rng", 0)
+
+
+def test_check_broadcast_names_every_argument_and_rejects_non_shapes():
+    from lib.validation import InputTypeError, check_broadcast
+
+    assert check_broadcast("s", {"a": (2, 1), "b": (3,), "c": ()}) == (2, 3)
+    with pytest.raises(ValueError, match=r"the shapes of a \(3,\), b \(4,\)"):
+        check_broadcast("the shapes", {"a": (3,), "b": (4,)})
+    for bad in ({}, {"a": "ab"}, {"a": (2.5,)}, {"a": (-1,)}, {"a": (True,)}):
+        with pytest.raises(InputTypeError, match="shape"):
+            check_broadcast("s", bad)
