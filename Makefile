@@ -82,7 +82,8 @@ pdf: $(STAMP) cache-check chromium
 # title, theorem and figure number of the HTML in its text; the downloads of the pages).
 test-pdf: PDFFLAGS = -W -n --keep-going
 test-pdf: pdf poppler
-	$(BIN)/python -m pytest tests/built/check_pdf.py tests/built/check_downloads.py
+	$(BIN)/python -m pytest tests/built/check_pdf.py tests/built/check_downloads.py \
+	  tests/built/check_rebuild.py
 
 # Debian's poppler-utils (pdftotext) for test-pdf, installed only if missing (after
 # chromium: one apt-get at a time).

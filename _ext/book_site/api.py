@@ -8,7 +8,9 @@ other module after them alphabetically, so that a new module (e.g.
 section ``lib.<name>`` (label ``api-lib-<name>``) with Sphinx's ``automodule``
 (members in ``__all__``, in source order); docstrings are numpydoc, read by
 ``sphinx.ext.napoleon`` (configured in ``_config.yml``). The page depends on
-every module file and on the folder ``lib/``, so it is rebuilt when they change.
+every module file, and is re-read when a module is added or removed
+(:func:`_outdated`; a folder cannot be a Sphinx dependency: Sphinx counts a
+dependency that is not a file as missing and re-reads the page on every build).
 
 In a MyST page the generated sections are MyST headings around ``{eval-rst}``
 blocks (autodoc parses docstrings as reStructuredText).
@@ -137,10 +139,11 @@ class BookApiDirective(SphinxDirective):
         folder = lib_folder()
         if folder is None:
             raise self.error("the package lib is not importable")
-        self.env.note_dependency(str(folder))
+        modules = lib_modules(folder)
+        pages_modules(self.env)[self.env.docname] = tuple(modules)
         myst = type(self.state).__name__ == "MockState"
         lines: list[str] = []
-        for name in lib_modules(folder):
+        for name in modules:
             module = f"lib.{name}"
             self.env.note_dependency(str(folder / f"{name}.py"))
             if myst:
@@ -159,7 +162,27 @@ class BookApiDirective(SphinxDirective):
         return holder.children
 
 
+def pages_modules(env) -> dict[str, tuple[str, ...]]:
+    """API page → the modules of lib it listed when it was read (kept in the env)."""
+    if not hasattr(env, "book_api_modules"):
+        env.book_api_modules = {}
+    return env.book_api_modules
+
+
+def _outdated(app: Sphinx, env, added, changed, removed) -> list[str]:
+    """API pages whose list of modules is not lib's list any more."""
+    folder = lib_folder()
+    now = tuple(lib_modules(folder)) if folder else ()
+    return [
+        doc
+        for doc, listed in pages_modules(env).items()
+        if listed != now and doc not in removed
+    ]
+
+
 def setup(app: Sphinx) -> None:
     app.add_directive("book-api", BookApiDirective)
+    app.connect("env-get-outdated", _outdated)
+    app.connect("env-purge-doc", lambda app, env, doc: pages_modules(env).pop(doc, 0))
     app.connect("autodoc-process-docstring", _process_docstring)
     app.connect("missing-reference", _upcoming_module)

@@ -48,14 +48,10 @@ FigureRecord = dict[str, Any]
 
 
 def figures_dir() -> Path:
-    """The folder :func:`lib.figures.save_figure` writes to (same rule as lib)."""
-    try:
-        from lib.figures import figures_dir as lib_figures_dir
-    except ImportError:  # the book's package is not installed: same default by hand
-        return Path(
-            os.environ.get("BOOK_FIGURES_DIR", Path.cwd() / "_build" / "figures")
-        )
-    return lib_figures_dir()
+    """The folder :func:`lib.figures.save_figure` writes to: ``BOOK_FIGURES_DIR``,
+    which the extension's ``setup`` sets for the build. (Read here rather than by
+    importing lib, which would import torch into every rebuild.)"""
+    return Path(os.environ.get("BOOK_FIGURES_DIR", Path.cwd() / "_build" / "figures"))
 
 
 class BookDomain(Domain):

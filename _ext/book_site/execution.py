@@ -3,8 +3,9 @@
 ``make bench`` (``tools/bench.py``) writes its Markdown table to
 ``_build/bench.md``, next to the HTML folder. ``{book-bench}`` parses that file as
 MyST where it stands; without it, one sentence says how to produce it. The file is
-a dependency of the page, so the next build shows a new table (and a missing file
-keeps the page re-read, so that it appears as soon as the bench has run).
+a dependency of the page, so the next build shows a new table; the page is also
+re-read when the file appears or disappears (:func:`_outdated`: a missing file is not
+made a dependency, which Sphinx would count as missing on every build).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class BookBenchDirective(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         path = bench_file(self.env.app)
-        self.env.note_dependency(str(path))
+        bench_pages(self.env)[self.env.docname] = path.is_file()
         if not path.is_file():
             para = nodes.paragraph()
             para += nodes.Text("No measurements yet: run ")
@@ -38,6 +39,7 @@ class BookBenchDirective(SphinxDirective):
             para += nodes.literal("", "_build/bench.md")
             para += nodes.Text(", then rebuild the book to show it here.")
             return [para]
+        self.env.note_dependency(str(path))
         text = path.read_text(encoding="utf8")
         box = nodes.container(classes=["book-bench"])
         self.state.nested_parse(
@@ -46,5 +48,24 @@ class BookBenchDirective(SphinxDirective):
         return [box]
 
 
+def bench_pages(env) -> dict[str, bool]:
+    """Page → whether the bench file existed when it was read (kept in the env)."""
+    if not hasattr(env, "book_bench_pages"):
+        env.book_bench_pages = {}
+    return env.book_bench_pages
+
+
+def _outdated(app: Sphinx, env, added, changed, removed) -> list[str]:
+    """Pages read before the bench file appeared (or while it was there, if gone)."""
+    exists = bench_file(app).is_file()
+    return [
+        doc
+        for doc, had in bench_pages(env).items()
+        if had != exists and doc not in removed
+    ]
+
+
 def setup(app: Sphinx) -> None:
     app.add_directive("book-bench", BookBenchDirective)
+    app.connect("env-get-outdated", _outdated)
+    app.connect("env-purge-doc", lambda app, env, doc: bench_pages(env).pop(doc, 0))
