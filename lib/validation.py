@@ -67,6 +67,12 @@ def _is_real_number(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
+def _is_integer(value) -> bool:
+    """A Python or NumPy integer, not a bool."""
+    is_bool = isinstance(value, (bool, np.bool_))
+    return isinstance(value, numbers.Integral) and not is_bool
+
+
 def _describe(value) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -91,7 +97,7 @@ def _option_real(name: str, option: str, value) -> float | None:
 def _option_int(name: str, option: str, value) -> int | None:
     if value is None:
         return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+    if not _is_integer(value):
         raise InputTypeError(
             f"{name}: the option {option} must be an integer or None,"
             f" got {_describe(value)}"
@@ -189,7 +195,7 @@ def check_int(
     maximum = _option_int(name, "maximum", maximum)
     if isinstance(value, (np.ndarray, torch.Tensor)) and value.ndim == 0:
         value = value.item()
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+    if not _is_integer(value):
         raise InputTypeError(f"{name} must be an integer, got {_describe(value)}")
     v = int(value)
     if minimum is not None and v < minimum:
@@ -419,7 +425,7 @@ def check_broadcast(what: str, shapes: dict) -> tuple[int, ...]:
     for name, shape in shapes.items():
         if not (
             isinstance(shape, tuple | list)
-            and all(_is_int(d) and d >= 0 for d in shape)
+            and all(_is_integer(d) and d >= 0 for d in shape)
         ):
             raise InputTypeError(
                 f"shapes[{name!r}] must be a tuple of non-negative integers,"
@@ -430,10 +436,6 @@ def check_broadcast(what: str, shapes: dict) -> tuple[int, ...]:
     except ValueError:
         listed = ", ".join(f"{name} {tuple(s)}" for name, s in shapes.items())
         raise ValueError(f"{what} of {listed} do not broadcast together") from None
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 # ----------------------------------------------------------------------------- results
