@@ -16,9 +16,9 @@ are torch tensors** (float64 unless the inputs are floating tensors of another d
 Softmax attention and Nadaraya–Watson run on torch's fused
 ``scaled_dot_product_attention`` (the softmax never materialises the ``(M, L)``
 weights unless asked for them). Validation is cheap on the fast path: types and shapes
-are checked up front, finiteness on the (small) output; only when the output is not
-finite are the inputs inspected, to name the culprit, or the computation repeated in
-float64 when finite inputs overflowed.
+are checked up front, finiteness through the output and one sum of each input; only
+when one of these is not finite are the inputs inspected elementwise, to name the
+culprit, or the computation repeated in float64 when finite inputs overflowed.
 
 Examples
 --------
@@ -210,21 +210,31 @@ def softmax_attention(q, K, V, beta: Tensorish = 1.0, *, return_weights: bool = 
     """
     return_weights = check_bool("return_weights", return_weights)
     q, K, V = _check_qkv(q, K, V)
-    b = _beta_tensor(beta, q.dtype)
-    scores_shape = (
-        *torch.broadcast_shapes(q.shape[:-2], K.shape[:-2]),
-        q.shape[-2],
-        K.shape[-2],
-    )
-    check_broadcast("the shapes", dict(beta=b.shape, scores=scores_shape))
-    if return_weights or (b.ndim > 0 and b.shape[-1] != 1):
-        return _softmax_attention_explicit(q, K, V, b, return_weights)
-    # β varies at most over queries and batches: fold it into the queries (fused path).
-    qb = q * b if b.ndim > 0 or b.requires_grad else q
-    scale = 1.0 if b.ndim > 0 or b.requires_grad else float(b)
-    out = F.scaled_dot_product_attention(qb, K, V, scale=scale)
-    if _finite_output(out, {"q": q, "K": K, "V": V}):
-        return out
+    if type(beta) in (int, float) and not return_weights:
+        # The common case, a plain number: it is SDPA's scale (which the kernel rounds
+        # to q's precision, as a tensor β would be), and no tensor is made for it.
+        if not math.isfinite(beta):
+            raise ValueError("beta must be finite")
+        out = F.scaled_dot_product_attention(q, K, V, scale=float(beta))
+        if _finite_output(out, {"q": q, "K": K, "V": V}):
+            return out
+        b = torch.tensor(float(beta), dtype=torch.float64)
+    else:
+        b = _beta_tensor(beta, q.dtype)
+        scores_shape = (
+            *torch.broadcast_shapes(q.shape[:-2], K.shape[:-2]),
+            q.shape[-2],
+            K.shape[-2],
+        )
+        check_broadcast("the shapes", dict(beta=b.shape, scores=scores_shape))
+        if return_weights or (b.ndim > 0 and b.shape[-1] != 1):
+            return _softmax_attention_explicit(q, K, V, b, return_weights)
+        # β varies at most over queries and batches: fold it into the queries (fused).
+        qb = q * b if b.ndim > 0 or b.requires_grad else q
+        scale = 1.0 if b.ndim > 0 or b.requires_grad else float(b)
+        out = F.scaled_dot_product_attention(qb, K, V, scale=scale)
+        if _finite_output(out, {"q": q, "K": K, "V": V}):
+            return out
     out64 = _softmax_attention_explicit(
         q.double(), K.double(), V.double(), b.double(), False
     )
@@ -294,9 +304,9 @@ def nadaraya_watson(q, K, V, bandwidth: float, *, return_weights: bool = False):
     Weights ``∝ exp(-‖q - k_ℓ‖²/(2h²))``, computed as the softmax of the equivalent
     scores ``(q·k_ℓ - ‖k_ℓ‖²/2)/h²`` (the ``‖q‖²`` term is constant in ℓ) after
     centring queries and keys at the keys' mean (distances are translation invariant;
-    centring removes the cancellation for data far from the origin). The scores are an
-    inner product of augmented vectors ``(q/h², 1)·(k, -‖k‖²/(2h²))``, so the fused
-    attention kernel applies.
+    centring removes the cancellation for data far from the origin). The fused attention
+    kernel computes them: scale ``1/h²`` on ``q·k_ℓ``, and ``-‖k_ℓ‖²/(2h²)`` as an
+    additive mask.
 
     Parameters
     ----------
@@ -340,9 +350,10 @@ def nadaraya_watson(q, K, V, bandwidth: float, *, return_weights: bool = False):
         if not _finite_output(out, {"q": q, "K": K, "V": V}):
             raise FloatingPointError("the kernel scores overflow: increase bandwidth")
         return out, weights
-    qa = torch.cat([qc * inv, torch.ones_like(qc[..., :1])], dim=-1)
-    ka = torch.cat([Kc, (-0.5 * inv) * (Kc * Kc).sum(-1, keepdim=True)], dim=-1)
-    out = F.scaled_dot_product_attention(qa, ka, V, scale=1.0)
+    # -‖q - k‖²/2h² = (q·k - ‖k‖²/2)/h² - ‖q‖²/2h², and the last term cancels in the
+    # softmax: the fused kernel with scale 1/h² and the keys' term as an additive mask
+    bias = (-0.5 * inv) * (Kc * Kc).sum(-1)[..., None, :]
+    out = F.scaled_dot_product_attention(qc, Kc, V, attn_mask=bias, scale=inv)
     if _finite_output(out, {"q": q, "K": K, "V": V}):
         return out
     if q.dtype != torch.float64:
