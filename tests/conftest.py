@@ -10,12 +10,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from hypothesis import settings
 from scipy.spatial.distance import cdist
 
 # The tests run on two pytest-xdist workers sharing two cores, on tiny tensors: torch's
 # default (one thread per core, per worker) oversubscribes the machine and makes small
 # kernels 10-100 times slower. This module is imported before any test or doctest runs.
 torch.set_num_threads(1)
+
+# Property tests check values, not speed. Hypothesis's default 200 ms deadline per
+# example fails a test whose first example ran while the machine was busy (a worker
+# running a chapter beside it): no deadlines, in every test module.
+settings.register_profile("book", deadline=None)
+settings.load_profile("book")
 
 
 def softmax_np(scores: np.ndarray, axis: int = -1) -> np.ndarray:
