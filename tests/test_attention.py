@@ -305,6 +305,30 @@ def test_far_from_origin_kernels_keep_their_precision():
     )
 
 
+@pytest.mark.parametrize(
+    "q_shape,k_shape",
+    [((5, 3), (2, 7, 3)), ((2, 5, 3), (7, 3)), ((4, 1, 5, 3), (1, 2, 7, 3))],
+)
+def test_nadaraya_watson_broadcasts_batches_and_has_gradients(q_shape, k_shape):
+    """Batch dimensions of q and K broadcast (the keys' term reaches the fused kernel
+    as a mask of the keys' batch shape); the gradient is the analytic one."""
+    rng = np.random.default_rng(3)
+    q, K = rng.standard_normal(q_shape), rng.standard_normal(k_shape)
+    V = rng.standard_normal((*k_shape[:-1], 2))
+    sq = ((q[..., :, None, :] - K[..., None, :, :]) ** 2).sum(-1)
+    w = np.exp(-sq / (2 * 0.8**2))
+    ref = (w / w.sum(-1, keepdims=True)) @ V
+    out = nadaraya_watson(q, K, V, bandwidth=0.8)
+    assert out.shape == ref.shape
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-12, atol=1e-14)
+    qt = torch.tensor(q, requires_grad=True)
+    Kt = torch.tensor(K, requires_grad=True)
+    Vt = torch.tensor(V)
+    assert torch.autograd.gradcheck(
+        lambda a, b: nadaraya_watson(a, b, Vt, bandwidth=0.8), (qt, Kt)
+    )
+
+
 @pytest.mark.parametrize("h", [1e-200, 1e-160])
 def test_bandwidth_whose_inverse_square_overflows_is_named(h):
     q, K, V = np.zeros((1, 2)), np.zeros((2, 2)), np.zeros((2, 1))
