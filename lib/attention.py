@@ -215,10 +215,7 @@ def softmax_attention(q, K, V, beta: Tensorish = 1.0, *, return_weights: bool = 
         # to q's precision, as a tensor β would be), and no tensor is made for it.
         if not math.isfinite(beta):
             raise ValueError("beta must be finite")
-        out = F.scaled_dot_product_attention(q, K, V, scale=float(beta))
-        if _finite_output(out, {"q": q, "K": K, "V": V}):
-            return out
-        b = torch.tensor(float(beta), dtype=torch.float64)
+        b, qb, scale = None, q, float(beta)
     else:
         b = _beta_tensor(beta, q.dtype)
         scores_shape = (
@@ -232,12 +229,12 @@ def softmax_attention(q, K, V, beta: Tensorish = 1.0, *, return_weights: bool = 
         # β varies at most over queries and batches: fold it into the queries (fused).
         qb = q * b if b.ndim > 0 or b.requires_grad else q
         scale = 1.0 if b.ndim > 0 or b.requires_grad else float(b)
-        out = F.scaled_dot_product_attention(qb, K, V, scale=scale)
-        if _finite_output(out, {"q": q, "K": K, "V": V}):
-            return out
-    out64 = _softmax_attention_explicit(
-        q.double(), K.double(), V.double(), b.double(), False
-    )
+    out = F.scaled_dot_product_attention(qb, K, V, scale=scale)
+    if _finite_output(out, {"q": q, "K": K, "V": V}):
+        return out
+    # finite inputs whose scores overflowed: again in float64, explicitly
+    b64 = torch.tensor(scale, dtype=torch.float64) if b is None else b.double()
+    out64 = _softmax_attention_explicit(q.double(), K.double(), V.double(), b64, False)
     return out64.to(q.dtype)
 
 

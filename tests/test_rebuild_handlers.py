@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "_ext"))
-from book_site import api, execution  # noqa: E402
+from book_site import api, execution, reread  # noqa: E402
 
 
 def test_api_page_is_outdated_exactly_when_the_module_list_changes():
@@ -38,3 +38,15 @@ def test_execution_page_is_outdated_when_the_bench_file_appears_or_goes(tmp_path
     assert execution._outdated(app, env, set(), set(), set()) == []
     execution.bench_file(app).unlink()
     assert execution._outdated(app, env, set(), set(), set()) == ["book/execution"]
+
+
+def test_a_purged_page_loses_its_record():
+    handlers = {}
+    app = SimpleNamespace(connect=lambda event, fn: handlers.setdefault(event, fn))
+    reread.forget_purged_pages(app, "book_api_modules")
+    env = SimpleNamespace()
+    api.pages_modules(env).update({"book/api": ("a",), "other": ("b",)})
+    handlers["env-purge-doc"](app, env, "book/api")
+    assert api.pages_modules(env) == {"other": ("b",)}
+    handlers["env-purge-doc"](app, env, "never-read")  # no record: nothing to drop
+    assert api._outdated(None, env, set(), set(), set()) == ["other"]

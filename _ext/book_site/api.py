@@ -38,6 +38,8 @@ from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
 
+from . import reread
+
 ORDER = (
     "validation",
     "checks",
@@ -163,26 +165,20 @@ class BookApiDirective(SphinxDirective):
 
 
 def pages_modules(env) -> dict[str, tuple[str, ...]]:
-    """API page → the modules of lib it listed when it was read (kept in the env)."""
-    if not hasattr(env, "book_api_modules"):
-        env.book_api_modules = {}
-    return env.book_api_modules
+    """API page → the modules of lib it listed when it was read."""
+    return reread.records(env, "book_api_modules")
 
 
 def _outdated(app: Sphinx, env, added, changed, removed) -> list[str]:
     """API pages whose list of modules is not lib's list any more."""
     folder = lib_folder()
     now = tuple(lib_modules(folder)) if folder else ()
-    return [
-        doc
-        for doc, listed in pages_modules(env).items()
-        if listed != now and doc not in removed
-    ]
+    return reread.outdated(env, "book_api_modules", now, removed)
 
 
 def setup(app: Sphinx) -> None:
     app.add_directive("book-api", BookApiDirective)
     app.connect("env-get-outdated", _outdated)
-    app.connect("env-purge-doc", lambda app, env, doc: pages_modules(env).pop(doc, 0))
+    reread.forget_purged_pages(app, "book_api_modules")
     app.connect("autodoc-process-docstring", _process_docstring)
     app.connect("missing-reference", _upcoming_module)

@@ -17,6 +17,8 @@ from docutils.statemachine import StringList
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
+from . import reread
+
 
 def bench_file(app: Sphinx) -> Path:
     """``_build/bench.md`` of this build (``<outdir>/../bench.md``)."""
@@ -49,23 +51,16 @@ class BookBenchDirective(SphinxDirective):
 
 
 def bench_pages(env) -> dict[str, bool]:
-    """Page → whether the bench file existed when it was read (kept in the env)."""
-    if not hasattr(env, "book_bench_pages"):
-        env.book_bench_pages = {}
-    return env.book_bench_pages
+    """Page → whether the bench file existed when it was read."""
+    return reread.records(env, "book_bench_pages")
 
 
 def _outdated(app: Sphinx, env, added, changed, removed) -> list[str]:
     """Pages read before the bench file appeared (or while it was there, if gone)."""
-    exists = bench_file(app).is_file()
-    return [
-        doc
-        for doc, had in bench_pages(env).items()
-        if had != exists and doc not in removed
-    ]
+    return reread.outdated(env, "book_bench_pages", bench_file(app).is_file(), removed)
 
 
 def setup(app: Sphinx) -> None:
     app.add_directive("book-bench", BookBenchDirective)
     app.connect("env-get-outdated", _outdated)
-    app.connect("env-purge-doc", lambda app, env, doc: bench_pages(env).pop(doc, 0))
+    reread.forget_purged_pages(app, "book_bench_pages")
