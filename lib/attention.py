@@ -1,4 +1,5 @@
-"""Attention as a kernel smoother: softmax attention, Nadaraya–Watson and CME attention.
+"""Attention as a kernel smoother: softmax attention, Nadaraya–Watson and CME
+attention.
 
 All three map queries ``q`` of shape ``(..., M, d)``, keys ``K`` of shape
 ``(..., L, d)`` and values ``V`` of shape ``(..., L, d_v)`` to outputs of shape
@@ -7,9 +8,9 @@ sequences × heads) is one call. Inputs may be torch tensors or array-likes; **o
 are torch tensors** (float64 unless the inputs are floating tensors of another dtype).
 
 - softmax attention: ``Σ_ℓ softmax_ℓ(β q·k_ℓ) v_ℓ``;
-- Nadaraya–Watson: ``Σ_ℓ κ_h(q, k_ℓ) v_ℓ / Σ_ℓ κ_h(q, k_ℓ)`` with the Gaussian kernel
-  ``κ_h(q, k) = exp(-‖q - k‖² / (2h²))``; for unit-norm keys it equals softmax
-  attention with ``β = 1/h²`` (Chapter 3);
+- Nadaraya–Watson: ``Σ_ℓ κ_h(q, k_ℓ) v_ℓ / Σ_ℓ κ_h(q, k_ℓ)`` with the
+  Gaussian kernel ``κ_h(q, k) = exp(-‖q - k‖² / (2h²))``; for unit-norm keys it
+  equals softmax attention with ``β = 1/h²`` (Chapter 3);
 - CME attention: ``k_K(q)ᵀ (G + Lλ I)⁻¹ V`` with ``G = κ_h(K, K)``: kernel ridge
   regression.
 
@@ -246,7 +247,8 @@ def _softmax_attention_explicit(q, K, V, b, return_weights):
             return _softmax_attention_explicit(
                 q.double(), K.double(), V.double(), b.double(), return_weights
             )
-        raise FloatingPointError("beta·q·k overflows float64: scale beta, q or K down")
+        msg = "beta·q·k overflows float64: scale beta, q or K down"
+        raise FloatingPointError(msg)
     return (out, weights) if return_weights else out
 
 
@@ -254,8 +256,9 @@ def _softmax_attention_explicit(q, K, V, b, return_weights):
 def gaussian_kernel(X, Y, bandwidth: float) -> torch.Tensor:
     """Gram matrix ``exp(-‖x_i - y_j‖² / (2h²))``.
 
-    The squared distances are sums of squared differences (not ``‖x‖² + ‖y‖² - 2x·y``,
-    which cancels catastrophically for points far from the origin).
+    The squared distances are sums of squared differences (not
+    ``‖x‖² + ‖y‖² - 2x·y``, which cancels catastrophically for points far
+    from the origin).
 
     Parameters
     ----------
@@ -298,12 +301,12 @@ def gaussian_kernel(X, Y, bandwidth: float) -> torch.Tensor:
 def nadaraya_watson(q, K, V, bandwidth: float, *, return_weights: bool = False):
     """Gaussian-kernel Nadaraya–Watson regression of ``V`` on ``K`` at the queries.
 
-    Weights ``∝ exp(-‖q - k_ℓ‖²/(2h²))``, computed as the softmax of the equivalent
-    scores ``(q·k_ℓ - ‖k_ℓ‖²/2)/h²`` (the ``‖q‖²`` term is constant in ℓ) after
-    centring queries and keys at the keys' mean (distances are translation invariant;
-    centring removes the cancellation for data far from the origin). The fused attention
-    kernel computes them: scale ``1/h²`` on ``q·k_ℓ``, and ``-‖k_ℓ‖²/(2h²)`` as an
-    additive mask.
+    Weights ``∝ exp(-‖q - k_ℓ‖²/(2h²))``, computed as the softmax of the
+    equivalent scores ``(q·k_ℓ - ‖k_ℓ‖²/2)/h²`` (the ``‖q‖²`` term is
+    constant in ℓ) after centring queries and keys at the keys' mean (distances are
+    translation invariant; centring removes the cancellation for data far from the
+    origin). The fused attention kernel computes them: scale ``1/h²`` on ``q·k_ℓ``,
+    and ``-‖k_ℓ‖²/(2h²)`` as an additive mask.
 
     Parameters
     ----------
@@ -347,8 +350,9 @@ def nadaraya_watson(q, K, V, bandwidth: float, *, return_weights: bool = False):
         if not _finite_output(out, {"q": q, "K": K, "V": V}):
             raise FloatingPointError("the kernel scores overflow: increase bandwidth")
         return out, weights
-    # -‖q - k‖²/2h² = (q·k - ‖k‖²/2)/h² - ‖q‖²/2h², and the last term cancels in the
-    # softmax: the fused kernel with scale 1/h² and the keys' term as an additive mask
+    # -‖q - k‖²/2h² = (q·k - ‖k‖²/2)/h² - ‖q‖²/2h², and the last term
+    # cancels in the softmax: the fused kernel with scale 1/h² and the keys'
+    # term as an additive mask
     bias = (-0.5 * inv) * (Kc * Kc).sum(-1)[..., None, :]
     out = F.scaled_dot_product_attention(qc, Kc, V, attn_mask=bias, scale=inv)
     if _finite_output(out, {"q": q, "K": K, "V": V}):

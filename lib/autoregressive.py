@@ -2,13 +2,13 @@
 
 Two parts.
 
-*Exact computations.* In the latent-atom model of Chapter 3 (atoms ``z_1..z_m``,
-prior ``π``, tokens i.i.d. ``p(x | z) = h(x) exp(η(z)·T(x) − A(z))``) the posterior
-after the prefix ``x_1..x_t`` is ``softmax_j ⟨q_t, k_j⟩`` with
-``q_t = (Σ_{ℓ≤t} T(x_ℓ), t, 1)`` and ``k_j = (η(z_j), −A(z_j), log π_j)``. Causal
-attention computes it for every ``t`` at once in two layers: a first layer with uniform
-weights over a start token and the prefix returns ``h_t = q_t/(t+1)``, a second layer
-over the atom keys with inverse temperature ``β_t = t + 1`` undoes the averaging
+*Exact computations.* In the latent-atom model of Chapter 3 (atoms ``z_1..z_m``, prior
+``π``, tokens i.i.d. ``p(x | z) = h(x) exp(η(z)·T(x) − A(z))``) the posterior after
+the prefix ``x_1..x_t`` is ``softmax_j ⟨q_t, k_j⟩`` with
+``q_t = (Σ_{ℓ≤t} T(x_ℓ), t, 1)`` and ``k_j = (η(z_j), −A(z_j), log π_j)``.
+Causal attention computes it for every ``t`` at once in two layers: a first layer with
+uniform weights over a start token and the prefix returns ``h_t = q_t/(t+1)``, a second
+layer over the atom keys with inverse temperature ``β_t = t + 1`` undoes the averaging
 (:func:`causal_atom_posteriors`); with a fixed ``β`` it returns the tempered posterior
 ``∝ (π_j Π_ℓ p(x_ℓ | z_j))^{β/(t+1)}`` (:func:`tempered_atom_posteriors`). For
 Dirichlet–categorical (and Beta–Bernoulli) sequences the Bayes next-token predictive
@@ -112,8 +112,9 @@ def beta_bernoulli_predictive(x, a: float, b: float) -> np.ndarray:
     Returns
     -------
     numpy.ndarray, shape ``(..., L)``
-        Entry ``t`` is ``P(X_{t+1} = 1 | x_1..x_t) = (a + Σ_{ℓ<t} x_ℓ)/(a + b + t)``
-        (0-based: it uses ``x[..., :t]``; entry 0 is the prior mean ``a/(a+b)``).
+        Entry ``t`` is
+        ``P(X_{t+1} = 1 | x_1..x_t) = (a + Σ_{ℓ<t} x_ℓ)/(a + b + t)`` (0-based: it
+        uses ``x[..., :t]``; entry 0 is the prior mean ``a/(a+b)``).
 
     Raises
     ------
@@ -187,9 +188,9 @@ def plugin_predictive(x, K: int, delta: float) -> np.ndarray:
     Returns
     -------
     numpy.ndarray, shape ``(..., L, K)``
-        Entry ``[..., t, c]`` is ``(1 − Kδ) n_c/t + δ`` for ``t ≥ 1`` (the empirical
-        frequency of ``c`` in ``x[..., :t]``, mixed with ``Kδ`` of the uniform law so
-        that the log-loss is finite) and ``1/K`` at ``t = 0``.
+        Entry ``[..., t, c]`` is ``(1 − Kδ) n_c/t + δ`` for ``t ≥ 1`` (the
+        empirical frequency of ``c`` in ``x[..., :t]``, mixed with ``Kδ`` of the
+        uniform law so that the log-loss is finite) and ``1/K`` at ``t = 0``.
 
     Raises
     ------
@@ -297,8 +298,8 @@ def beta_bernoulli_predictive_mse(a: float, b: float, t) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        ``E[(p_t − θ)²] = ab / ((a+b)(a+b+1)(a+b+t))``, with ``p_t`` the entry ``t`` of
-        :func:`beta_bernoulli_predictive`: the prior mean of the posterior variance.
+        ``E[(p_t − θ)²] = ab / ((a+b)(a+b+1)(a+b+t))``, with ``p_t`` the entry ``t``
+        of :func:`beta_bernoulli_predictive`: the prior mean of the posterior variance.
 
     Raises
     ------
@@ -335,8 +336,8 @@ def causal_softmax_attention(
     Returns
     -------
     numpy.ndarray, shape ``(..., L, d_v)``
-        Row ``t`` is ``Σ_{s≤t} softmax_s(β q_t·k_s) v_s`` (the maximum over ``s ≤ t``
-        is subtracted before exponentiating).
+        Row ``t`` is ``Σ_{s≤t} softmax_s(β q_t·k_s) v_s`` (the maximum over
+        ``s ≤ t`` is subtracted before exponentiating).
 
     Raises
     ------
@@ -447,8 +448,8 @@ def causal_atom_posteriors(T, eta, A, log_prior) -> np.ndarray:
 
     Layer 1 averages the values ``(0, 0, 1)`` (start token) and ``(T(x_ℓ), 1, 0)``
     uniformly over the start token and the prefix; at the position of token ``t``
-    (0-based) it returns ``q/(t + 2)`` with ``q = (Σ_{ℓ≤t} T(x_ℓ), t + 1, 1)``. Layer 2
-    attends to the atom keys of :func:`atom_keys` with inverse temperature
+    (0-based) it returns ``q/(t + 2)`` with ``q = (Σ_{ℓ≤t} T(x_ℓ), t + 1, 1)``.
+    Layer 2 attends to the atom keys of :func:`atom_keys` with inverse temperature
     ``β = t + 2`` (the number of averaged entries: ``β_t = t + 1`` in 1-based terms).
 
     Parameters
@@ -569,9 +570,9 @@ def exact_prefix_posteriors(T, eta, A, log_prior, *, dps: int = 50) -> np.ndarra
     """Brute-force Bayes per prefix in ``dps``-digit arithmetic (the reference).
 
     For every prefix ``x_1..x_{t+1}`` and atom ``j`` the unnormalised posterior
-    ``π_j Π_{ℓ≤t+1} exp(η_j·T(x_ℓ) − A_j)`` is formed by multiplying the prior by each
-    token's likelihood (``h(x)`` cancels), then normalised; only the result is rounded
-    to float64.
+    ``π_j Π_{ℓ≤t+1} exp(η_j·T(x_ℓ) − A_j)`` is formed by multiplying the
+    prior by each token's likelihood (``h(x)`` cancels), then normalised; only the
+    result is rounded to float64.
 
     Parameters
     ----------
@@ -624,16 +625,17 @@ def exact_prefix_posteriors(T, eta, A, log_prior, *, dps: int = 50) -> np.ndarra
 def posterior_rounding_bound(T, eta, A, log_prior) -> np.ndarray:
     """Elementwise bound on ``|causal_atom_posteriors − exact|`` from rounding.
 
-    With unit roundoff ``u`` and ``γ_n = nu/(1 − nu)``: layer 1 sums at most ``L + 1``
-    products with weights ``1/(t+2)`` rounded once; rescaling by ``β``, the score's
-    dot product of length ``p + 2``, the product with ``β`` and the subtraction of the
-    maximum add ``p + 6`` roundings, so each score is off by at most
-    ``Δ_t = γ_{L+p+7} M_t`` with ``M_t = max_j Σ_i (Σ_{s≤t} |v_{s,i}|) |k_{j,i}|``.
-    A score perturbation ``Δ`` moves every softmax weight by a factor within
-    ``e^{±2Δ}``; the exponential (at most 1 ulp), the sum of ``m`` terms and the
-    division add ``γ_{m+5}``. Hence ``|ŵ_j − w_j| ≤ r_t w_j`` with
-    ``r_t = e^{2Δ_t}(1 + γ_{m+5}) − 1``, i.e. ``|ŵ_j − w_j| ≤ ŵ_j r_t/(1 − r_t)`` in
-    terms of the computed ``ŵ``, plus ``4·tiny`` for underflow.
+    With unit roundoff ``u`` and ``γ_n = nu/(1 − nu)``: layer 1 sums at most
+    ``L + 1`` products with weights ``1/(t+2)`` rounded once; rescaling by ``β``, the
+    score's dot product of length ``p + 2``, the product with ``β`` and the subtraction
+    of the maximum add ``p + 6`` roundings, so each score is off by at most
+    ``Δ_t = γ_{L+p+7} M_t`` with
+    ``M_t = max_j Σ_i (Σ_{s≤t} |v_{s,i}|) |k_{j,i}|``. A score perturbation ``Δ``
+    moves every softmax weight by a factor within ``e^{±2Δ}``; the exponential (at
+    most 1 ulp), the sum of ``m`` terms and the division add ``γ_{m+5}``. Hence
+    ``|ŵ_j − w_j| ≤ r_t w_j`` with ``r_t = e^{2Δ_t}(1 + γ_{m+5}) − 1``, i.e.
+    ``|ŵ_j − w_j| ≤ ŵ_j r_t/(1 − r_t)`` in terms of the computed ``ŵ``, plus
+    ``4·tiny`` for underflow.
 
     Parameters
     ----------
@@ -708,7 +710,8 @@ def kl_divergence(p, q) -> np.ndarray:
 
 
 def _count_vectors(t: int, K: int) -> np.ndarray:
-    """All ``n ∈ ℕ^K`` with ``Σ n = t`` (stars and bars), ``(C(t+K-1, K-1), K)``."""
+    """All ``n ∈ ℕ^K`` with ``Σ n = t`` (stars and bars), shape
+    ``(C(t+K-1, K-1), K)``."""
     rows = []
     for bars in itertools.combinations(range(t + K - 1), K - 1):
         edges = (-1, *bars, t + K - 1)

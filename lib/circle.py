@@ -1,11 +1,11 @@
 """The token model on the unit circle (Chapters 3–5).
 
-A sequence ``X = (x_1, …, x_L)`` has tokens ``x_ℓ = (k_ℓ, v_ℓ)``: keys on the unit
-circle ``k = (cos t, sin t)`` with angle ``t ~ Uniform[0, 2π)`` and values
+A sequence ``X = (x_1, …, x_L)`` has tokens ``x_ℓ = (k_ℓ, v_ℓ)``: keys on the
+unit circle ``k = (cos t, sin t)`` with angle ``t ~ Uniform[0, 2π)`` and values
 ``v = f_z(t) + ε`` where ``f_z(t) = z · φ(t)`` and
 ``φ(t) = (1, cos t, sin t, …, cos Dt, sin Dt)`` are Fourier features. In the
-linear-Gaussian case (``z ~ N(0, τ² I)``, ``ε ~ N(0, σ²)``) the posterior of ``z`` is
-exact: ``Σ_X = (ΦᵀΦ/σ² + I/τ²)⁻¹``, ``μ_X = Σ_X Φᵀ v / σ²``.
+linear-Gaussian case (``z ~ N(0, τ² I)``, ``ε ~ N(0, σ²)``) the posterior of ``z``
+is exact: ``Σ_X = (ΦᵀΦ/σ² + I/τ²)⁻¹``, ``μ_X = Σ_X Φᵀ v / σ²``.
 
 The module has four parts:
 
@@ -287,7 +287,8 @@ def sample_circle_model(
 
 
 def _posterior_from_moments(gram, phi_v, tau, sigma):
-    """``(μ, Σ)`` from ``ΦᵀΦ`` (..., p, p) and ``Φᵀv`` (..., p), in scaled form."""
+    """``(μ, Σ)`` from ``ΦᵀΦ`` (..., p, p) and ``Φᵀv`` (..., p), in scaled
+    form."""
     p = gram.shape[-1]
     with np.errstate(over="ignore"):
         ratio2, sigma2 = np.float64(sigma / tau) ** 2, np.float64(sigma) ** 2
@@ -312,8 +313,9 @@ def _posterior_from_moments(gram, phi_v, tau, sigma):
 def linear_gaussian_posterior(t, v, *, tau: float, sigma: float, degree: int = 2):
     """Exact posterior ``N(μ_X, Σ_X)`` of ``z`` given angles and values.
 
-    ``Σ_X = (ΦᵀΦ/σ² + I/τ²)⁻¹`` and ``μ_X = Σ_X Φᵀ v / σ²``, computed in the scaled
-    form ``Σ_X = σ² (ΦᵀΦ + (σ/τ)² I)⁻¹``, ``μ_X = (ΦᵀΦ + (σ/τ)² I)⁻¹ Φᵀ v``.
+    ``Σ_X = (ΦᵀΦ/σ² + I/τ²)⁻¹`` and ``μ_X = Σ_X Φᵀ v / σ²``, computed
+    in the scaled form ``Σ_X = σ² (ΦᵀΦ + (σ/τ)² I)⁻¹``,
+    ``μ_X = (ΦᵀΦ + (σ/τ)² I)⁻¹ Φᵀ v``.
 
     Parameters
     ----------
@@ -443,7 +445,8 @@ def _orders(degree: int) -> np.ndarray:
 
 
 def smoothing_factors(beta, degree: int = 2) -> np.ndarray:
-    """Diagonal of ``D_β``: ``(1, r_1, r_1, …, r_D, r_D)``, ``r_n = I_n(β)/I_0(β)``.
+    """Diagonal of ``D_β``: ``(1, r_1, r_1, …, r_D, r_D)``,
+    ``r_n = I_n(β)/I_0(β)``.
 
     Ordered like :func:`fourier_features`, so the smoothed mean of ``f_z`` is
     ``(smoothing_factors(β) * fourier_features(t_q)) @ z``.
@@ -490,15 +493,17 @@ class AttentionErrorTerms(NamedTuple):
     - ``E(attn - g_X(q))² = bias2 + (s2 + posterior + cross)/L + c2/L² + …``,
 
     where ``g_X(q) = φ(q)·μ_X`` is the posterior predictive mean. ``posterior`` is
-    ``-σ² φ(q)ᵀM⁻¹φ(q)`` (Pythagoras: ``E(attn - g_X)² = E(attn - f_z(q))² -
-    E(f_z(q) - g_X)²`` and ``E Σ_X = σ² M⁻¹/L + O(L⁻²)``). Split term by term it is
-    the noise variance ``σ² φᵀM⁻¹φ``, its covariance with the attention error
-    ``-2σ² (D_β φ)ᵀM⁻¹φ``, and the covariance of the bias ``zᵀ(D_β - I)φ`` with the
-    prior shrinkage ``φᵀΣ_X z/τ²``, ``2σ² ((D_β - I)φ)ᵀM⁻¹φ``.
+    ``-σ² φ(q)ᵀM⁻¹φ(q)`` (Pythagoras:
+    ``E(attn - g_X)² = E(attn - f_z(q))² - E(f_z(q) - g_X)²`` and
+    ``E Σ_X = σ² M⁻¹/L + O(L⁻²)``). Split term by term it is the noise variance
+    ``σ² φᵀM⁻¹φ``, its covariance with the attention error
+    ``-2σ² (D_β φ)ᵀM⁻¹φ``, and the covariance of the bias ``zᵀ(D_β - I)φ``
+    with the prior shrinkage ``φᵀΣ_X z/τ²``, ``2σ² ((D_β - I)φ)ᵀM⁻¹φ``.
 
-    Fields: ``bias2 = τ² ‖(D_β - I) φ(q)‖²``; ``s2 = E[w²(v - m_β)²]/E[w]²``;
-    ``c2 = E_z[-2 E(U²Δ) + 3 σ_UU σ_ΔΔ + 6 σ_UΔ²]/E[w]²``; ``posterior`` as above;
-    ``cross = -2 τ² ((D_β - I)φ(q))ᵀ E[w² ψ] / E[w]²``.
+    Fields: ``bias2 = τ² ‖(D_β - I) φ(q)‖²``;
+    ``s2 = E[w²(v - m_β)²]/E[w]²``;
+    ``c2 = E_z[-2 E(U²Δ) + 3 σ_UU σ_ΔΔ + 6 σ_UΔ²]/E[w]²``; ``posterior`` as
+    above; ``cross = -2 τ² ((D_β - I)φ(q))ᵀ E[w² ψ] / E[w]²``.
     """
 
     bias2: float
@@ -514,7 +519,8 @@ def _kernel(beta: float, u) -> np.ndarray:
 
 
 def _angle_quadrature(beta: float, n_grid: int):
-    """Nodes, weights for ``(1/2π)∫ f(u) w(u)^k du``, ``w = e^{β(cos u - 1)}``, k >= 1.
+    """Nodes, weights for ``(1/2π)∫ f(u) w(u)^k du``, ``w = e^{β(cos u - 1)}``,
+    k >= 1.
 
     For ``β > 17`` the integrand lives within ``|u| <= 13/√β`` (outside it
     ``w < e^{-80}``), so the trapezoidal rule runs on that window with ``n_grid``
@@ -531,7 +537,8 @@ def _angle_quadrature(beta: float, n_grid: int):
 
 
 def _feature_increment(t_q: float, u: np.ndarray, D: int) -> np.ndarray:
-    """``φ(t_q + u) - φ(t_q)`` without cancellation for small ``u``, shape (n, 2D+1)."""
+    """``φ(t_q + u) - φ(t_q)`` without cancellation for small ``u``, shape
+    (n, 2D+1)."""
     out = np.zeros(u.shape + (2 * D + 1,))
     for n in range(1, D + 1):
         half = np.sin(n * u / 2)
@@ -553,12 +560,12 @@ def attention_error_terms(
     """The coefficients of :class:`AttentionErrorTerms`, by quadrature over the key.
 
     Notation: ``w(t) = exp(β (cos(t - t_q) - 1))`` (the factor ``e^{-β}`` cancels),
-    ``a = E w``, ``ψ(t) = φ(t) - D_β φ(t_q)`` so that ``f_z(t) - m_β(t_q) = zᵀψ(t)``;
-    per token ``U = w (v - m_β)`` and ``Δ = (w - a)/a``. The expectations over the
-    angle use the trapezoidal rule on ``n_grid`` nodes, on the circle for ``β <= 17``
-    and on the window ``|t - t_q| <= 13/√β`` outside which ``w`` is below ``e^{-80}``
-    (accurate to rounding for every finite ``β``); those over ``z`` and ``ε`` are in
-    closed form.
+    ``a = E w``, ``ψ(t) = φ(t) - D_β φ(t_q)`` so that
+    ``f_z(t) - m_β(t_q) = zᵀψ(t)``; per token ``U = w (v - m_β)`` and
+    ``Δ = (w - a)/a``. The expectations over the angle use the trapezoidal rule on
+    ``n_grid`` nodes, on the circle for ``β <= 17`` and on the window
+    ``|t - t_q| <= 13/√β`` outside which ``w`` is below ``e^{-80}`` (accurate to
+    rounding for every finite ``β``); those over ``z`` and ``ε`` are in closed form.
 
     Parameters
     ----------
@@ -672,7 +679,8 @@ def temperature_schedule(L, *, tau: float, sigma: float, degree: int = 2):
 
     The squared bias is ``τ² Σ_{n<=D} n⁴/(4β²)`` and the variance
     ``σ² √(πβ)/L`` to leading order (Chapter 3); their sum is smallest at
-    ``β_L = (S₄ τ² L / (σ² √π))^{2/5}`` with ``S₄ = Σ_{n=1}^D n⁴`` (17 for ``D = 2``).
+    ``β_L = (S₄ τ² L / (σ² √π))^{2/5}`` with ``S₄ = Σ_{n=1}^D n⁴`` (17
+    for ``D = 2``).
 
     Parameters
     ----------
@@ -767,12 +775,13 @@ def multihead_error_covariance(
     """First-order covariance ``V`` of the multi-head read-out error.
 
     To first order ``ẑ - μ_X = (P - I) z + (1/L) Σ_ℓ ψ(t_ℓ, ε_ℓ)`` with
-    ``P = A Φ_Q D_β`` and ``ψ = A u - M⁻¹ φ(t) ε``, ``u_h = w_h(t)(zᵀψ_h(t) + ε)/a``,
-    ``w_h = e^{β cos(t - t_h)}``, ``a = E w_h``, ``ψ_h = φ(t) - D_β φ(t_h)``,
-    ``M = E φφᵀ``. Averaging over ``z ~ N(0, τ² I)`` and ``ε``:
-    ``V = E_t[τ² (A B)(A B)ᵀ + σ² e eᵀ]`` with ``B_h = w_h ψ_hᵀ/a`` and
-    ``e = A c - M⁻¹φ(t)``, ``c_h = w_h/a``. The integral over ``t`` uses the
-    trapezoidal rule on ``max(n_grid, 16√(2β) + 64)`` nodes (exact to rounding).
+    ``P = A Φ_Q D_β`` and ``ψ = A u - M⁻¹ φ(t) ε``,
+    ``u_h = w_h(t)(zᵀψ_h(t) + ε)/a``, ``w_h = e^{β cos(t - t_h)}``, ``a = E w_h``,
+    ``ψ_h = φ(t) - D_β φ(t_h)``, ``M = E φφᵀ``. Averaging over
+    ``z ~ N(0, τ² I)`` and ``ε``: ``V = E_t[τ² (A B)(A B)ᵀ + σ² e eᵀ]`` with
+    ``B_h = w_h ψ_hᵀ/a`` and ``e = A c - M⁻¹φ(t)``, ``c_h = w_h/a``. The integral
+    over ``t`` uses the trapezoidal rule on ``max(n_grid, 16√(2β) + 64)`` nodes
+    (exact to rounding).
 
     Parameters
     ----------
@@ -859,7 +868,8 @@ def multihead_error_terms(
     ``v = tr V - 2σ² tr((I - P) M⁻¹)``, with ``V`` of
     :func:`multihead_error_covariance` and ``P = A Φ_Q D_β``. The second term is the
     covariance of the floor ``(P - I) z`` with the prior shrinkage
-    ``Σ_X z/τ² ≈ σ² M⁻¹ z/(τ² L)`` inside ``z - μ_X``; it vanishes when ``P = I``.
+    ``Σ_X z/τ² ≈ σ² M⁻¹ z/(τ² L)`` inside ``z - μ_X``; it vanishes when
+    ``P = I``.
 
     Parameters
     ----------
@@ -898,8 +908,8 @@ def multihead_error_terms(
 def gaussian_tv(mean_difference, precision) -> np.ndarray:
     """Total-variation distance between ``N(m₁, Σ)`` and ``N(m₂, Σ)``.
 
-    With ``δ² = (m₁ - m₂)ᵀ Σ⁻¹ (m₁ - m₂)`` the distance is that of two unit normals
-    ``δ`` apart, ``2Φ(δ/2) - 1 = erf(δ/(2√2))``.
+    With ``δ² = (m₁ - m₂)ᵀ Σ⁻¹ (m₁ - m₂)`` the distance is that of two
+    unit normals ``δ`` apart, ``2Φ(δ/2) - 1 = erf(δ/(2√2))``.
 
     Parameters
     ----------
@@ -946,11 +956,11 @@ def multihead_tv_limit(
 ) -> np.ndarray:
     """Draws of the limit of the TV distance between the posterior and ``N(ẑ, Σ_X)``.
 
-    With full-rank heads, ``√L (ẑ - μ_X) → ξ`` where, given ``z ~ N(0, τ² I)``,
-    ``ξ ~ N(0, V(z))`` (:func:`multihead_error_covariance` with ``z``), and
-    ``L Σ_X → σ² M⁻¹``; so ``δ² → ξᵀ M ξ / σ²`` and the distance tends in law to
-    ``erf(δ/(2√2))`` (:func:`gaussian_tv`). Its mean is estimated by the mean of
-    these draws.
+    With full-rank heads, ``√L (ẑ - μ_X) → ξ`` where, given
+    ``z ~ N(0, τ² I)``, ``ξ ~ N(0, V(z))`` (:func:`multihead_error_covariance` with
+    ``z``), and ``L Σ_X → σ² M⁻¹``; so ``δ² → ξᵀ M ξ / σ²`` and the
+    distance tends in law to ``erf(δ/(2√2))`` (:func:`gaussian_tv`). Its mean is
+    estimated by the mean of these draws.
 
     Parameters
     ----------
@@ -1021,10 +1031,10 @@ class AttentionErrors(NamedTuple):
     to the posterior predictive is ``attn - g_X = A + B + C``.
 
     Fields: ``lengths`` (n_L,), ``beta`` (n_L,), ``error`` = A, ``linear`` = ``Ū/a``
-    (the first-order term of A, ``Ū = L⁻¹ Σ_ℓ w_ℓ (v_ℓ - m_β)``, ``a = E w``),
-    ``bias`` = B, ``gap`` = C, ``gap_noise`` (the noise part of C,
-    ``-φ_qᵀ Σ_X Φᵀε/σ²``), ``gap_var`` = ``φ_qᵀ Σ_X φ_q = E[C² | X]``, ``z``
-    (R, p), ``mu`` and ``noise_moment`` = ``Φᵀε/L`` (n_L, R, p), ``Sigma``
+    (the first-order term of A, ``Ū = L⁻¹ Σ_ℓ w_ℓ (v_ℓ - m_β)``,
+    ``a = E w``), ``bias`` = B, ``gap`` = C, ``gap_noise`` (the noise part of C,
+    ``-φ_qᵀ Σ_X Φᵀε/σ²``), ``gap_var`` = ``φ_qᵀ Σ_X φ_q = E[C² | X]``,
+    ``z`` (R, p), ``mu`` and ``noise_moment`` = ``Φᵀε/L`` (n_L, R, p), ``Sigma``
     (n_L, R, p, p).
     """
 

@@ -1,4 +1,5 @@
-"""Exchangeability (Chapter 1): the Pólya urn, de Finetti's theorem, Diaconis–Freedman.
+"""Exchangeability (Chapter 1): the Pólya urn, de Finetti's theorem,
+Diaconis–Freedman.
 
 Every function returns NumPy values: a ``numpy.float64`` for a scalar result, a
 ``numpy.ndarray`` otherwise, and a :class:`typing.NamedTuple` of such values for the
@@ -958,7 +959,8 @@ def worst_composition_tv(n, colours=2) -> np.ndarray:
 
 
 def diaconis_freedman_bound(k, n, c=None):
-    """Diaconis–Freedman bound on the sup-distance, ``k`` of ``n`` exchangeable values.
+    """Diaconis–Freedman bound on the sup-distance, ``k`` of ``n`` exchangeable
+    values.
 
     Diaconis & Freedman (1980) bound ``‖P_k - Q_k‖`` by ``2ck/n`` (``c`` possible
     values) and by ``k(k-1)/n`` (any number of values), for the variation distance
@@ -1017,9 +1019,9 @@ def diaconis_freedman_ratio(tvs, c=None, colours=2) -> BoundRatio:
 
     If each ``tvs[n]`` is within ``τ_n = tv_rounding_tolerance(n, colours)`` of the
     exact distances and the bound within ``γ_3`` of its value, a computed ratio exceeds
-    the exact one by at most ``(τ_n / b_n)(1 + γ_4) + γ_4`` when the exact ratio is at
-    most 1, with ``b_n`` the smallest positive bound for ``n``; the returned ``tol`` is
-    the largest of these over ``n``.
+    the exact one by at most ``(τ_n / b_n)(1 + γ_4) + γ_4`` when the exact ratio is
+    at most 1, with ``b_n`` the smallest positive bound for ``n``; the returned ``tol``
+    is the largest of these over ``n``.
 
     Parameters
     ----------

@@ -1,11 +1,12 @@
 """Latent variable models of exchangeable tokens and their posteriors (Chapter 2).
 
-The model is ``z ~ π``, ``x_1, …, x_L | z`` i.i.d. ``p(·|z)``. Two conjugate instances:
+The model is ``z ~ π``, ``x_1, …, x_L | z`` i.i.d. ``p(·|z)``. Two conjugate
+instances:
 
 - :class:`BetaBernoulli`: ``θ ~ Beta(a, b)``, ``x_ℓ | θ ~ Bernoulli(θ)``; the
   posterior is ``Beta(a + k, b + L − k)`` with ``k = Σ_ℓ x_ℓ``;
-- :class:`NormalNormal`: ``z ~ N(μ0, τ²)``, ``x_ℓ | z ~ N(z, σ²)``; the posterior is
-  ``N(m, v)`` with ``v = 1/(1/τ² + L/σ²)`` and ``m = v (μ0/τ² + S/σ²)``,
+- :class:`NormalNormal`: ``z ~ N(μ0, τ²)``, ``x_ℓ | z ~ N(z, σ²)``; the posterior
+  is ``N(m, v)`` with ``v = 1/(1/τ² + L/σ²)`` and ``m = v (μ0/τ² + S/σ²)``,
   ``S = Σ_ℓ x_ℓ``.
 
 Sequences lie along the **last axis** of ``x``; every leading axis is a batch axis, so
@@ -175,7 +176,8 @@ class BetaBernoulli:
         return alpha / (alpha + beta)
 
     def log_marginal(self, x) -> np.ndarray:
-        """``log p(x) = log B(a + k, b + L − k) − log B(a, b)``, shape ``x.shape[:-1]``.
+        """``log p(x) = log B(a + k, b + L − k) − log B(a, b)``, shape
+        ``x.shape[:-1]``.
 
         The evidence of the sequence in its given order (every order has the same).
 
@@ -284,8 +286,9 @@ class NormalNormal:
     def _variance(self, n_tokens) -> np.ndarray:
         """``1/(1/τ² + n/σ²)`` for real ``n >= 0`` (``n = 1/c`` for the median).
 
-        As ``τ (τ/(1 + n τ²/σ²))`` when ``τ <= σ``, else ``σ (σ/(n + σ²/τ²))``
-        (``τ²`` at ``n = 0``): no intermediate overflow, a few roundings.
+        As ``τ (τ/(1 + n τ²/σ²))`` when ``τ <= σ``, else
+        ``σ (σ/(n + σ²/τ²))`` (``τ²`` at ``n = 0``): no intermediate overflow, a
+        few roundings.
         """
         n = np.asarray(n_tokens, dtype=float)
         with np.errstate(over="ignore", under="ignore", divide="ignore"):
@@ -300,7 +303,8 @@ class NormalNormal:
         return _finite(v, "the posterior variance", "tau")
 
     def _gain(self, L: int) -> float:
-        """``v_L/σ² = 1/(σ²/τ² + L)``, the weight of each token in the mean (L ≥ 1)."""
+        """``v_L/σ² = 1/(σ²/τ² + L)``, the weight of each token in the mean
+        (L ≥ 1)."""
         return float(1.0 / (self._kappa + L))
 
     def posterior_variance(self, L) -> np.ndarray:
@@ -333,8 +337,8 @@ class NormalNormal:
     def posterior(self, x) -> tuple[np.ndarray, np.ndarray]:
         """Posterior ``N(m, v)`` of ``z`` given tokens ``x`` of shape ``(..., L)``.
 
-        ``v = 1/(1/τ² + L/σ²)`` and ``m = μ0 + (v/σ²) Σ_ℓ (x_ℓ − μ0)``, which equals
-        ``v (μ0/τ² + S/σ²)``.
+        ``v = 1/(1/τ² + L/σ²)`` and ``m = μ0 + (v/σ²) Σ_ℓ (x_ℓ − μ0)``,
+        which equals ``v (μ0/τ² + S/σ²)``.
 
         Parameters
         ----------
@@ -395,7 +399,8 @@ class NormalNormal:
         return m, _finite(total, "the predictive variance v + σ²", "sigma")
 
     def bayes_risk(self, L, sigma_y: float) -> np.ndarray:
-        """Squared-error Bayes risk ``v_L + σ_y²`` of ``y = z + ε``, ``ε ~ N(0, σ_y²)``.
+        """Squared-error Bayes risk ``v_L + σ_y²`` of ``y = z + ε``,
+        ``ε ~ N(0, σ_y²)``.
 
         Parameters
         ----------
@@ -479,10 +484,10 @@ class NormalNormal:
     ) -> tuple[float, float]:
         """``E[g(z) | x]`` by quadrature of Bayes' rule on the raw token likelihood.
 
-        The integrand is ``N(z; μ0, τ²) Π_ℓ N(x_ℓ; z, σ²)`` (never the sufficient
-        statistic), divided by its value at its maximiser (found numerically); the
-        window is that maximiser ± 40 ``min(τ, σ/√L)``, at least 40 posterior
-        standard deviations. An independent check of :meth:`posterior`.
+        The integrand is ``N(z; μ0, τ²) Π_ℓ N(x_ℓ; z, σ²)`` (never the
+        sufficient statistic), divided by its value at its maximiser (found
+        numerically); the window is that maximiser ± 40 ``min(τ, σ/√L)``, at least
+        40 posterior standard deviations. An independent check of :meth:`posterior`.
 
         Parameters
         ----------
@@ -504,8 +509,8 @@ class NormalNormal:
         Raises
         ------
         ValueError
-            If ``x`` is not a finite 1-d array (with ``|x − μ0| <= 1e100 min(σ, τ)``)
-            or ``breakpoints`` is not finite.
+            If ``x`` is not a finite 1-d array (with
+            ``|x − μ0| <= 1e100 min(σ, τ)``) or ``breakpoints`` is not finite.
         InputTypeError
             If ``g`` is not callable.
         FloatingPointError
@@ -699,8 +704,8 @@ def representation_risks(model: NormalNormal, L: int) -> dict[str, np.float64]:
     """Exact reducible risks ``E(z − ẑ)²`` of the predictors of
     :func:`representation_predictions`.
 
-    ``v_L``, ``v_1``, ``v_{⌈L/2⌉}`` and ``1/(1/τ² + 1/(σ² c_L))``: the median acts
-    as ``1/c_L`` tokens.
+    ``v_L``, ``v_1``, ``v_{⌈L/2⌉}`` and ``1/(1/τ² + 1/(σ² c_L))``: the median
+    acts as ``1/c_L`` tokens.
 
     Parameters
     ----------
@@ -870,12 +875,12 @@ class GaussianStudy:
     """Chapter 2's Gaussian simulation: ``n`` sequences per length, each claim measured.
 
     For each ``L``: draw ``(z, x)`` from ``model`` and ``y = z + σ_y ε``; record the
-    squared and absolute errors of the posterior mean ``m_L`` in ``y``, its
-    calibration ``mean (z − m_L)²``, the orthogonality statistic of ``z − m_L``
-    against :func:`token_features`, and for each of ``REPRESENTATIONS`` its
-    reducible risk ``mean (z − ẑ)²`` and its paired gap
-    ``d = (z − ẑ)² − (z − m_L)²`` to the posterior, with standard errors and the
-    exact values of :func:`representation_risks`.
+    squared and absolute errors of the posterior mean ``m_L`` in ``y``, its calibration
+    ``mean (z − m_L)²``, the orthogonality statistic of ``z − m_L`` against
+    :func:`token_features`, and for each of ``REPRESENTATIONS`` its reducible risk
+    ``mean (z − ẑ)²`` and its paired gap ``d = (z − ẑ)² − (z − m_L)²`` to
+    the posterior, with standard errors and the exact values of
+    :func:`representation_risks`.
 
     Parameters
     ----------
@@ -978,7 +983,8 @@ class GaussianStudy:
             out["gap", r], out["gap_se", r] = mean_se(sq - sq_post)
             out["reducible_theory", r] = theory[r]
             out["gap_theory", r] = theory[r] - theory["posterior"]
-            # each d_i carries rounding ≤ 4ε(sq_i + sq_post_i); their mean as much again
+            # each d_i carries rounding ≤ 4ε(sq_i + sq_post_i); their mean as much
+            # again
             out["gap_rounding", r] = 8 * _EPS * float(np.mean(sq + sq_post))
         return out
 
@@ -987,8 +993,8 @@ class GaussianStudy:
 
         χ² bands are exact (the symmetric band around the mean that contains the
         two-sided χ² interval); the absolute-risk band is a CLT band with the known
-        variance ``R_L (1 − 2/π)``; gap bands are CLT bands ``z_{α/2} s_d/√n`` plus
-        ``gap_rounding``.
+        variance ``R_L (1 − 2/π)``; gap bands are CLT bands ``z_{α/2} s_d/√n``
+        plus ``gap_rounding``.
 
         Parameters
         ----------

@@ -2,20 +2,21 @@
 
 Chapter 4 learns the inverse temperature ``β ∈ [0, B]`` of one softmax-attention head
 by empirical risk minimisation (ERM) over a grid. Everything works on a precomputed
-**loss matrix**: ``losses[..., i, g]`` is the loss of example ``i`` at grid point
-``g``. ERM for many datasets at once is then an ``argmin`` over the last axis, the
-uniform deviation a ``max`` of ``|R̂ − R|``, and the empirical Rademacher complexity a
-matrix product with random signs: no optimiser and no Python loop over datasets.
+**loss matrix**: ``losses[..., i, g]`` is the loss of example ``i`` at grid point ``g``.
+ERM for many datasets at once is then an ``argmin`` over the last axis, the uniform
+deviation a ``max`` of ``|R̂ − R|``, and the empirical Rademacher complexity a matrix
+product with random signs: no optimiser and no Python loop over datasets.
 
 The bounds (proved in the chapter):
 
 - :func:`uniform_convergence_bound`: losses in ``[0, M]``, ``Λ``-Lipschitz in
   ``β ∈ [0, B]``; with probability ``≥ 1 − δ``,
-  ``sup_β |R − R̂_N| ≤ Λε + M √(log(2⌈B/ε⌉/δ) / (2N))``. The sequence length does not
-  appear; the range ``B`` does, through ``log⌈B/ε⌉``.
-- :func:`rademacher_bound`: with probability ``≥ 1 − δ`` over the data and the signs,
-  ``sup_{β∈G} |R − R̂_N| ≤ 2 R̂ad + M √((9 + 16/S) log(1/δ) / (2N))`` for a finite grid
-  ``G`` and the absolute-value complexity estimated with ``S`` sign vectors.
+  ``sup_β |R − R̂_N| ≤ Λε + M √(log(2⌈B/ε⌉/δ) / (2N))``. The sequence
+  length does not appear; the range ``B`` does, through ``log⌈B/ε⌉``.
+- :func:`rademacher_bound`: with probability ``≥ 1 − δ`` over the data and the
+  signs, ``sup_{β∈G} |R − R̂_N| ≤ 2 R̂ad + M √((9 + 16/S) log(1/δ) / (2N))``
+  for a finite grid ``G`` and the absolute-value complexity estimated with ``S`` sign
+  vectors.
 
 **Return types.** Every function returns NumPy arrays (float64 unless stated), or
 Python ``float``/``int`` for scalar results, or a ``NamedTuple`` of those; never torch
@@ -115,7 +116,8 @@ def _betas(betas, *, nonnegative: bool = True) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- bounds
 def _log_net_size(B: float, eps: float) -> float:
-    """``log⌈B/ε⌉`` computed without forming a huge integer (exact when it is small)."""
+    """``log⌈B/ε⌉`` computed without forming a huge integer (exact when it is
+    small)."""
     ratio = B / eps
     if math.isfinite(ratio) and ratio < 2.0**52:
         return math.log(max(1, math.ceil(ratio * (1.0 - 1e-12))))
@@ -125,8 +127,8 @@ def _log_net_size(B: float, eps: float) -> float:
 def net_size(param_range: float, eps: float) -> int:
     """Number of points ``⌈B/ε⌉`` of the ε-net of ``[0, B]`` used by the bound.
 
-    The midpoints ``(j − ½)ε``, ``j = 1..⌈B/ε⌉`` (clipped to ``B``), are within ``ε/2``
-    of every point of ``[0, B]``.
+    The midpoints ``(j − ½)ε``, ``j = 1..⌈B/ε⌉`` (clipped to ``B``), are within
+    ``ε/2`` of every point of ``[0, B]``.
 
     Parameters
     ----------
@@ -166,8 +168,8 @@ def uniform_convergence_bound(
 ):
     """High-probability bound on ``sup_{β∈[0,B]} |R(β) − R̂_N(β)|``.
 
-    ``U_N = Λε + M √(log(2⌈B/ε⌉/δ) / (2N))``, computed with ``log⌈B/ε⌉`` so that huge
-    ranges do not overflow.
+    ``U_N = Λε + M √(log(2⌈B/ε⌉/δ) / (2N))``, computed with ``log⌈B/ε⌉``
+    so that huge ranges do not overflow.
 
     Parameters
     ----------
@@ -315,9 +317,9 @@ def rademacher_bound(
 ) -> np.ndarray:
     """Data-dependent bound ``2 R̂ad + M √((9 + 16/S) log(1/δ) / (2N))``.
 
-    With probability ``≥ 1 − δ`` over the ``N`` examples and the ``S`` sign vectors,
-    ``sup_{g∈G} |R(β_g) − R̂_N(β_g)|`` is at most this, where ``R̂ad`` is the
-    estimate of :func:`empirical_rademacher` with ``absolute=True`` (McDiarmid's
+    With probability ``≥ 1 − δ`` over the ``N`` examples and the ``S`` sign
+    vectors, ``sup_{g∈G} |R(β_g) − R̂_N(β_g)|`` is at most this, where ``R̂ad``
+    is the estimate of :func:`empirical_rademacher` with ``absolute=True`` (McDiarmid's
     inequality applied to ``sup|R − R̂_N| − 2 R̂ad``, whose mean is ``≤ 0`` by
     symmetrisation).
 
@@ -435,14 +437,16 @@ def block_empirical_risks(losses, N: int) -> np.ndarray:
     Parameters
     ----------
     losses : array_like
-        ``(..., n, G)``; the first ``⌊n/N⌋·N`` examples form ``⌊n/N⌋`` datasets.
+        ``(..., n, G)``; the first ``⌊n/N⌋·N`` examples form ``⌊n/N⌋``
+        datasets.
     N : int
         Dataset size, ``1 ≤ N ≤ n``.
 
     Returns
     -------
     numpy.ndarray
-        ``(..., ⌊n/N⌋, G)`` with ``R̂[..., r, g] = (1/N) Σ_{i<N} losses[..., rN+i, g]``.
+        ``(..., ⌊n/N⌋, G)`` with
+        ``R̂[..., r, g] = (1/N) Σ_{i<N} losses[..., rN+i, g]``.
 
     Raises
     ------
@@ -504,7 +508,8 @@ def sup_gap(emp_risks, pop_risk) -> np.ndarray:
 
 
 def excess_risk(emp_risks, pop_risk) -> np.ndarray:
-    """``R(β̂) − min_g R(β_g)`` where ``β̂`` minimises the empirical risk on the grid.
+    """``R(β̂) − min_g R(β_g)`` where ``β̂`` minimises the empirical risk on the
+    grid.
 
     Parameters
     ----------
@@ -540,7 +545,8 @@ class SizeSweep(NamedTuple):
 
     gap: np.ndarray  # (n_super, n_L, n_N): super-block means of the uniform deviation
     excess: np.ndarray  # (n_super, n_L, n_N): super-block means of the excess risk
-    optimisation_error: float  # largest R̂(β̂) − min R̂ over all datasets (0: exact)
+    # largest R̂(β̂) − min R̂ over all datasets (0: exact)
+    optimisation_error: float
     excess_minus_twice_gap: float  # largest excess − 2·gap over all datasets (≤ 0)
     violations: np.ndarray  # (n_L, n_N): datasets whose gap exceeds the bound
     n_datasets: np.ndarray  # (n_N,): datasets of each size at each L
@@ -716,12 +722,13 @@ def linear_model_risk_matrix(
 ) -> np.ndarray:
     """Conditional risk of ``attn_β(q; X)`` for ``y = target·z + η`` given the keys.
 
-    Model: ``v_ℓ = Φ_ℓ·z + ε_ℓ``, ``E z = 0``, ``Cov z = a I``, ``ε_ℓ`` independent with
-    mean 0 and variance ``s``, label noise ``η`` with mean 0 and variance ``c``, all
-    independent of the keys. With ``w = softmax(β q·k)``,
-    ``r(β; K) = E[(y − Σ_ℓ w_ℓ v_ℓ)² | K] = a ‖target − Φᵀw‖² + s ‖w‖² + c``.
-    Averaging ``r`` over key draws estimates ``R(β)`` far more precisely than
-    averaging losses (Rao–Blackwellisation).
+    Model: ``v_ℓ = Φ_ℓ·z + ε_ℓ``, ``E z = 0``, ``Cov z = a I``, ``ε_ℓ``
+    independent with mean 0 and variance ``s``, label noise ``η`` with mean 0 and
+    variance ``c``, all independent of the keys. With ``w = softmax(β q·k)``,
+    ``r(β; K) = E[(y − Σ_ℓ w_ℓ v_ℓ)² | K]``
+    ``= a ‖target − Φᵀw‖² + s ‖w‖² + c``.
+    Averaging ``r`` over key draws estimates ``R(β)`` far more precisely than averaging
+    losses (Rao–Blackwellisation).
 
     Parameters
     ----------
@@ -803,7 +810,8 @@ def linear_model_risk_matrix(
 class ERMStudy(NamedTuple):
     """Loss matrices and population risks of the design of :func:`erm_study`."""
 
-    losses: np.ndarray  # (n_L, n_sequences, G): (y_i − h_β(X_i))², sequences truncated
+    # (n_L, n_sequences, G): (y_i − h_β(X_i))², sequences truncated
+    losses: np.ndarray
     r_pop: np.ndarray  # (n_L, n_population, G): conditional risks given key draws
     r_lin: np.ndarray  # (n_L, n_population): best linear smoother, same key draws
 
@@ -824,11 +832,12 @@ def erm_study(
     """Simulate the bounded circle model and compute everything ERM needs.
 
     Latent ``z ~ Unif[−τ, τ]^p``, noise ``ε ~ Unif[−σ, σ]``, label
-    ``y = z·φ(t*) + η`` with ``η ~ Unif[−σ_y, σ_y]``. One draw of ``n_sequences``
-    sequences of the largest length is truncated to every length (coupled design);
-    the population risk comes from :func:`linear_model_risk_matrix` (variances
-    ``τ²/3, σ²/3, σ_y²/3`` of the uniform laws) on ``n_population`` independent key
-    draws, and the best linear smoother's risk from the exact posterior covariance.
+    ``y = z·φ(t*) + η`` with ``η ~ Unif[−σ_y, σ_y]``. One draw of
+    ``n_sequences`` sequences of the largest length is truncated to every length
+    (coupled design); the population risk comes from :func:`linear_model_risk_matrix`
+    (variances ``τ²/3, σ²/3, σ_y²/3`` of the uniform laws) on ``n_population``
+    independent key draws, and the best linear smoother's risk from the exact posterior
+    covariance.
 
     Parameters
     ----------
@@ -910,11 +919,12 @@ def erm_study(
 
 # ----------------------------------------------------------------------------- limits
 def limit_score_variance(betas) -> np.ndarray:
-    """``Var(cos t)`` under the weights ``∝ e^{β cos t}`` (uniform keys, ``L → ∞``).
+    """``Var(cos t)`` under the weights ``∝ e^{β cos t}`` (uniform keys,
+    ``L → ∞``).
 
-    Equals ``(log I₀)''(β) = 1 − A/β − A²`` with ``A = I₁(β)/I₀(β)``; ``1/2`` at
-    ``β = 0`` and ``1/(2β²) + 1/(4β³) + 3/(8β⁴) + …`` as ``β → ∞`` (used for
-    ``β > 10³``, where the closed form cancels).
+    Equals ``(log I₀)''(β) = 1 − A/β − A²`` with ``A = I₁(β)/I₀(β)``;
+    ``1/2`` at ``β = 0`` and ``1/(2β²) + 1/(4β³) + 3/(8β⁴) + …`` as
+    ``β → ∞`` (used for ``β > 10³``, where the closed form cancels).
 
     Parameters
     ----------
@@ -959,8 +969,9 @@ def limit_risk(
     """Risk of attention as ``L → ∞``: ``a ‖(I − D_β) φ(t*)‖² + c``.
 
     With uniform keys the attention output tends to ``z·D_β φ(t*)``, where
-    ``D_β = diag(1, r₁, r₁, …, r_D, r_D)`` and ``r_n = I_n(β)/I₀(β)`` (Chapter 3), so
-    the label ``y = z·φ(t*) + η`` leaves this risk (``Cov z = aI``, ``Var η = c``).
+    ``D_β = diag(1, r₁, r₁, …, r_D, r_D)`` and ``r_n = I_n(β)/I₀(β)``
+    (Chapter 3), so the label ``y = z·φ(t*) + η`` leaves this risk (``Cov z = aI``,
+    ``Var η = c``).
 
     Parameters
     ----------
@@ -1072,8 +1083,9 @@ def beta_derivative_autograd(q, K, V, betas) -> np.ndarray:
 def beta_derivative_covariance(q, K, V, betas) -> np.ndarray:
     """The covariance form of the same derivative: ``Cov_p(v, q·k)``.
 
-    ``∂/∂β Σ_ℓ p_ℓ v_ℓ = Σ_ℓ p_ℓ v_ℓ s_ℓ − (Σ_ℓ p_ℓ v_ℓ)(Σ_ℓ p_ℓ s_ℓ)`` with
-    ``s_ℓ = q·k_ℓ`` and ``p = softmax(β s)``.
+    ``∂/∂β Σ_ℓ p_ℓ v_ℓ``
+    ``= Σ_ℓ p_ℓ v_ℓ s_ℓ − (Σ_ℓ p_ℓ v_ℓ)(Σ_ℓ p_ℓ s_ℓ)``
+    with ``s_ℓ = q·k_ℓ`` and ``p = softmax(β s)``.
 
     Parameters
     ----------
@@ -1108,7 +1120,8 @@ def beta_derivative_covariance(q, K, V, betas) -> np.ndarray:
 
 
 class AttentionDerivative(NamedTuple):
-    """``∂_β attn_β(q; X)`` two ways, and the factors of its Cauchy–Schwarz bound."""
+    """``∂_β attn_β(q; X)`` two ways, and the factors of its Cauchy–Schwarz
+    bound."""
 
     autograd: np.ndarray  # (G, n)
     covariance: np.ndarray  # (G, n)
@@ -1167,7 +1180,8 @@ def attention_derivative_terms(q, K, v, betas) -> AttentionDerivative:
 
 
 def score_matrix_gradient(q, K, v, W) -> tuple[np.ndarray, np.ndarray]:
-    """``∇_W h_W``, ``h_W = Σ_ℓ softmax(qᵀW k_ℓ) v_ℓ``: autograd and ``q Cov_p(v,k)ᵀ``.
+    """``∇_W h_W``, ``h_W = Σ_ℓ softmax(qᵀW k_ℓ) v_ℓ``: autograd and
+    ``q Cov_p(v,k)ᵀ``.
 
     Every (matrix, sequence) pair gets its own leaf copy of its matrix, so one backward
     pass of the sum returns each pair's own gradient; the same matrices are used for
@@ -1229,7 +1243,8 @@ class LengthSweep(NamedTuple):
 
     sup_derivative: np.ndarray  # (n, n_L): sup over β of |∂_β attn|, per sequence
     score_variance: np.ndarray  # (n_L, G, n): Var_p(q·k) under the attention weights
-    sup_matrix_gradient: np.ndarray  # (n, n_L): max over the matrices of ‖∇_W h_W‖_F
+    # (n, n_L): max over the matrices of ‖∇_W h_W‖_F
+    sup_matrix_gradient: np.ndarray
     autograd_error: float  # largest |autograd − covariance formula|, both derivatives
     cauchy_schwarz_slack: float  # largest |∂_β attn| − sd_p(v) sd_p(q·k)
 
@@ -1298,8 +1313,8 @@ def empirical_rademacher(
     """Monte Carlo estimate of ``E_σ sup_g (1/N) Σ_i σ_i losses[..., i, g]``.
 
     The supremum over the grid is exact; ``σ`` are i.i.d. Rademacher signs, ``n_signs``
-    draws per sample. With ``absolute=True`` the supremum is of ``|(1/N) Σ σ_i ℓ_ig|``
-    (the complexity in :func:`rademacher_bound`).
+    draws per sample. With ``absolute=True`` the supremum is of
+    ``|(1/N) Σ σ_i ℓ_ig|`` (the complexity in :func:`rademacher_bound`).
 
     Parameters
     ----------

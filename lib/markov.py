@@ -1,9 +1,9 @@
 """Markov chains with a Dirichlet prior on the transition matrix (Chapter 7).
 
 Model: ``k`` states; ``X_1`` uniform on ``0..k-1``; the rows of the transition matrix
-``P`` i.i.d. ``Dirichlet(α·1)``; given ``P``, the sequence is a Markov chain. Sequences
-are integer arrays with positions on the last axis, 0-based: ``x[t]`` is the book's
-``X_{t+1}``.
+``P`` i.i.d. ``Dirichlet(α·1)``; given ``P``, the sequence is a Markov chain.
+Sequences are integer arrays with positions on the last axis, 0-based: ``x[t]`` is the
+book's ``X_{t+1}``.
 
 - :func:`transition_counts`, :func:`sequence_log_prob`: the sufficient statistic and the
   exact law of a sequence;
@@ -175,8 +175,8 @@ def dirichlet_markov_predictive(x, k: int, alpha: float) -> np.ndarray:
     """Posterior predictive (the Bayes, "bigram", strategy) after every prefix.
 
     Row ``t`` is the law of the token after ``x[t]`` given ``x[0..t]``:
-    ``(N⁽ᵗ⁾[x[t], j] + α) / (N⁽ᵗ⁾[x[t], ·] + kα)``, with ``N⁽ᵗ⁾`` the counts of the
-    transitions inside ``x[0..t]``.
+    ``(N⁽ᵗ⁾[x[t], j] + α) / (N⁽ᵗ⁾[x[t], ·] + kα)``, with ``N⁽ᵗ⁾``
+    the counts of the transitions inside ``x[0..t]``.
 
     Parameters
     ----------
@@ -220,8 +220,8 @@ def dirichlet_markov_predictive(x, k: int, alpha: float) -> np.ndarray:
 def unigram_predictive(x, k: int, alpha: float) -> np.ndarray:
     """The in-context unigram strategy: ``(n⁽ᵗ⁾_j + α) / (t + 1 + kα)``.
 
-    Row ``t`` predicts the token after ``x[t]`` from the counts ``n⁽ᵗ⁾`` of the states
-    in ``x[0..t]`` (the Dirichlet–categorical predictive, blind to order).
+    Row ``t`` predicts the token after ``x[t]`` from the counts ``n⁽ᵗ⁾`` of the
+    states in ``x[0..t]`` (the Dirichlet–categorical predictive, blind to order).
 
     Parameters
     ----------
@@ -607,8 +607,8 @@ def two_layer_tv(x, k: int, alpha: float, beta: float) -> np.ndarray:
 def two_layer_error_bound(t, k: int, alpha: float, beta: float) -> np.ndarray:
     """Bound on the total-variation error of the hand-built model after ``t`` tokens.
 
-    ``TV(output_t, predictive_t) <= η e^{βη} (β + 1/(kα))`` with ``η = t e^{-β}``,
-    for every sequence (Chapter 7, the finite-β theorem).
+    ``TV(output_t, predictive_t) <= η e^{βη} (β + 1/(kα))`` with
+    ``η = t e^{-β}``, for every sequence (Chapter 7, the finite-β theorem).
 
     Parameters
     ----------

@@ -2,10 +2,11 @@
 slopes, and the bands that decide a statistical check.
 
 Every rate in the book is a least-squares slope of ``log y`` on ``log x``; every Monte
-Carlo average comes with the standard error ``sd/√n`` of its independent terms; a check
-of a Monte Carlo mean against theory is a band ``|measured - expected| <= z·se +
-allowance`` whose multiplier ``z`` holds the two-sided false-alarm probability to second
-order in ``1/n`` (an Edgeworth expansion of the studentized mean).
+Carlo average comes with the standard error ``sd/√n`` of its independent terms; a
+check of a Monte Carlo mean against theory is a band
+``|measured - expected| <= z·se + allowance`` whose multiplier ``z`` holds the
+two-sided false-alarm probability to second order in ``1/n`` (an Edgeworth expansion of
+the studentized mean).
 
 Return types: :func:`mean_se` returns NumPy ``float64`` arrays (``np.float64``
 scalars for 1-d input); :func:`loglog_slope` returns a :class:`SlopeFit` and
@@ -274,9 +275,9 @@ def edgeworth_z(fpp: float, n: int, skew: float = 0.0, exkurt: float = 0.0) -> f
 
     The Edgeworth expansion of the studentized mean ``T`` (Hall 1992, §2.6) gives
     ``P(|T| > z) = 2Φ(-z) - (2/n) q₂(z) φ(z) + O(n⁻²)`` with
-    ``q₂(z) = z[κ(z² - 3)/12 - γ²(z⁴ + 2z² - 3)/18 - (z² + 3)/4]`` for skewness
-    ``γ`` and excess kurtosis ``κ`` of the values. Returns the smallest ``z`` not
-    below the normal quantile at which this second-order tail is at most ``fpp``.
+    ``q₂(z) = z[κ(z² - 3)/12 - γ²(z⁴ + 2z² - 3)/18 - (z² + 3)/4]`` for
+    skewness ``γ`` and excess kurtosis ``κ`` of the values. Returns the smallest ``z``
+    not below the normal quantile at which this second-order tail is at most ``fpp``.
 
     Parameters
     ----------
@@ -354,8 +355,8 @@ def edgeworth_tail(z: float, n: int, skew: float = 0.0, exkurt: float = 0.0) -> 
     return _edgeworth_tail(z, k3, k4, 1.0 / n)
 
 
-# The expansion's standardised cumulants γ/√n and κ/n stay below this (far beyond any
-# meaningful value), so that no term of the second-order tail overflows.
+# The expansion's standardised cumulants γ/√n and κ/n stay below this (far beyond
+# any meaningful value), so that no term of the second-order tail overflows.
 _MAX_CUMULANT = 1e100
 
 
@@ -381,7 +382,8 @@ def _edgeworth_tail(z: float, k3: float, k4: float, inv_n: float) -> float:
 
 
 def _edgeworth_z(fpp: float, k3: float, k4: float, inv_n: float) -> float:
-    """:func:`edgeworth_z` from the standardised cumulants ``γ/√n``, ``κ/n``, 1/n."""
+    """:func:`edgeworth_z` from the standardised cumulants ``γ/√n``, ``κ/n``,
+    1/n."""
 
     def tail(z: float) -> float:
         return _edgeworth_tail(z, k3, k4, inv_n)
@@ -470,11 +472,11 @@ def _group_mean(i: int, samples, controls):
 def sum_band(groups, expected: float, fpp: float, *, allowance: float = 0.0) -> Band:
     """Band for a sum of means of independent groups of samples.
 
-    Each group is ``samples`` or ``(samples, controls)``; its mean is estimated as
-    in :func:`mean_band` and the estimates are added, ``se² = Σ_g se_g²``. The
-    band's ``z`` is that of :func:`edgeworth_z` with the standardised cumulants of
-    the sum, ``Σ_g w_g³ γ_g/√n_g`` and ``Σ_g w_g⁴ κ_g/n_g`` (``w_g = se_g/se``),
-    and ``Σ_g w_g⁴/n_g`` in place of ``1/n`` (Satterthwaite).
+    Each group is ``samples`` or ``(samples, controls)``; its mean is estimated as in
+    :func:`mean_band` and the estimates are added, ``se² = Σ_g se_g²``. The band's
+    ``z`` is that of :func:`edgeworth_z` with the standardised cumulants of the sum,
+    ``Σ_g w_g³ γ_g/√n_g`` and ``Σ_g w_g⁴ κ_g/n_g`` (``w_g = se_g/se``), and
+    ``Σ_g w_g⁴/n_g`` in place of ``1/n`` (Satterthwaite).
 
     Parameters
     ----------

@@ -465,7 +465,8 @@ def binned_normal_prior(m: int, R: float, tau: float) -> BinnedPrior:
     h = 2 * R / m
     atoms = -R + h * (np.arange(m) + 0.5)
     lo, hi = (atoms - h / 2) / tau, (atoms + h / 2) / tau
-    # the smaller tail on each side: Φ(b) − Φ(a) = Φ(−a) − Φ(−b) for cells right of 0
+    # the smaller tail on each side: Φ(b) − Φ(a) = Φ(−a) − Φ(−b) for cells
+    # right of 0
     right = atoms > 0
     big = np.where(right, ndtr(-lo), ndtr(hi))
     mass = np.where(right, ndtr(-lo) - ndtr(-hi), ndtr(hi) - ndtr(lo))
@@ -559,11 +560,13 @@ def grid_remainder_bounds(
     - Aliasing: by Poisson summation the midpoint sums of ``g₀ = Λ p̄`` and
       ``g₁ = z g₀`` on the infinite grid differ from their integrals by
       ``Σ_{k≠0} ĝ(2πk/h)``. Since ``Λ(z) p(z - u)`` is a Gaussian in ``z`` of
-      variance ``s²`` and mean ``μ_u = μ + s² u/τ²``, ``|ĝ₀(ω)| <= e^{-s²ω²/2}∫g₀``
-      and ``|ĝ₁(ω)| <= (M₁ + s²|ω|) e^{-s²ω²/2} ∫g₀`` with
-      ``M₁ = |μ| + s² h/(2τ²)``; so with ``ε₀ = 2Σ_{k>=1} e^{-2π²s²k²/h²}`` and
-      ``ε₁ = 2Σ_{k>=1}(M₁ + 2πk s²/h) e^{-2π²s²k²/h²}`` the ratio moves by at most
-      ``(ε₁ + |μ̃| ε₀)/(1 - ε₀)``.
+      variance ``s²`` and mean ``μ_u = μ + s² u/τ²``,
+      ``|ĝ₀(ω)| <= e^{-s²ω²/2}∫g₀`` and
+      ``|ĝ₁(ω)| <= (M₁ + s²|ω|) e^{-s²ω²/2} ∫g₀`` with
+      ``M₁ = |μ| + s² h/(2τ²)``; so with
+      ``ε₀ = 2Σ_{k>=1} e^{-2π²s²k²/h²}`` and
+      ``ε₁ = 2Σ_{k>=1}(M₁ + 2πk s²/h) e^{-2π²s²k²/h²}`` the ratio moves by
+      at most ``(ε₁ + |μ̃| ε₀)/(1 - ε₀)``.
     - Truncation: cells beyond ``R`` carry prior mass ``P(|z| > R)`` and likelihood
       at most ``Λ_out = exp(-L(R - |x̄|)²/(2σ²))`` (``Λ`` scaled to maximum 1),
       and ``|z|Λ(z)`` decreases beyond ``R`` when ``R(R - |x̄|) >= σ²/L``; so the

@@ -1,25 +1,29 @@
 """Masked-token pretraining and transfer to a downstream task (Chapter 5).
 
 Tokens come from the circle model of :mod:`lib.circle`: angles ``t_ℓ``, keys
-``k_ℓ = (cos t_ℓ, sin t_ℓ)``, values ``v_ℓ = z·φ(t_ℓ) + ε_ℓ``. The parameter is the
-inverse temperature β of softmax attention, passed as a number or a 1-d grid of ``G``
-values; outputs carry that grid as their leading axis.
+``k_ℓ = (cos t_ℓ, sin t_ℓ)``, values ``v_ℓ = z·φ(t_ℓ) + ε_ℓ``. The
+parameter is the inverse temperature β of softmax attention, passed as a number or a
+1-d grid of ``G`` values; outputs carry that grid as their leading axis.
 
 - **Masked prediction** (pretraining). The positions are cut into ``⌊L/m⌋``
   consecutive blocks of ``m = n_mask`` tokens; each block is masked in turn and each of
   its tokens is predicted by attention queried with its own key over the ``L − m``
-  tokens outside the block, ``attn_β(k_ℓ; X_{−b(ℓ)}) = Σ_{j∉b(ℓ)} softmax_j(β k_ℓ·k_j)
-  v_j`` (``m = 1`` is leave-one-out). The masked scores are set to ``−∞`` before
-  torch's softmax (which subtracts the row maximum); every row keeps ``L − m ≥ 1``
-  finite scores. The per-sequence loss is the mean of ``(v_ℓ − attn)²`` over the
-  masked positions; the pretraining risk ``R_pre(β)`` is its expectation.
+  tokens outside the block,
+  ``attn_β(k_ℓ; X_{−b(ℓ)}) = Σ_{j∉b(ℓ)} softmax_j(β k_ℓ·k_j) v_j``
+  (``m = 1`` is leave-one-out). The masked scores are set to ``−∞`` before torch's
+  softmax (which subtracts the row maximum); every row keeps ``L − m ≥ 1`` finite
+  scores. The per-sequence loss is the mean of ``(v_ℓ − attn)²`` over the masked
+  positions; the pretraining risk ``R_pre(β)`` is its expectation.
 - **Given the keys**, both risks are quadratic forms in ``(z, ε)``, so their
-  conditional expectations need only ``Var z = s_z² I`` and ``Var ε = s_ε²``; averaging
-  them over key draws estimates the risks with Monte Carlo error over the keys only
-  (Rao–Blackwellisation), and the same keys serve every β (common random numbers).
-- **Downstream.** ``y = a·z + η``; the representation is ``r_β(X) = (attn_β(q_h;
-  X))_{h≤H}`` at fixed query angles; the head is the best ridge-penalised linear head,
-  ``R_down(β) = min_w E[(y − wᵀr_β)²] + λ‖w‖² = E y² − bᵀ(A + λI)⁻¹b``.
+  conditional expectations need only ``Var z = s_z² I`` and ``Var ε = s_ε²``;
+  averaging them over key draws estimates the risks with Monte Carlo error over the keys
+  only (Rao–Blackwellisation), and the same keys serve every β (common random
+  numbers).
+- **Downstream.** ``y = a·z + η``; the representation is
+  ``r_β(X) = (attn_β(q_h; X))_{h≤H}`` at fixed query angles; the head is the best
+  ridge-penalised linear head,
+  ``R_down(β) = min_w E[(y − wᵀr_β)²] + λ‖w‖²``
+  ``= E y² − bᵀ(A + λI)⁻¹b``.
 - **Transfer constants** relative to the pretraining optimum θ°:
   ``κ = sup ΔR_down/ΔR_pre``, ``κ' = sup |ΔR_down|/√ΔR_pre``, the misalignment
   ``μ = R_down(θ°) − min R_down``, and their local (derivative) versions with
@@ -367,7 +371,8 @@ def _masked_weights(
 def masked_attention_weights(
     t, beta, n_mask: int = 1, *, dtype="float64"
 ) -> np.ndarray:
-    """Weights of masked attention, ``softmax_j(β cos(t_ℓ − t_j))`` off ℓ's block.
+    """Weights of masked attention, ``softmax_j(β cos(t_ℓ − t_j))`` off ℓ's
+    block.
 
     Parameters
     ----------
@@ -439,8 +444,8 @@ def masked_loss(
 ) -> np.ndarray:
     """Empirical masked-prediction loss of each sequence.
 
-    ``(1/n_t) Σ_ℓ (v_ℓ − attn_β(k_ℓ; X_{−b(ℓ)}))²``: one bounded term per sequence,
-    whose mean over sequences is the empirical risk ``R̂_pre``.
+    ``(1/n_t) Σ_ℓ (v_ℓ − attn_β(k_ℓ; X_{−b(ℓ)}))²``: one bounded term per
+    sequence, whose mean over sequences is the empirical risk ``R̂_pre``.
 
     Parameters
     ----------
@@ -506,9 +511,10 @@ def masked_risk_given_keys(
 ) -> np.ndarray:
     """``E[masked loss | keys]`` for ``Var z = var_z·I`` and ``Var ε = var_eps``.
 
-    ``(1/n_t) Σ_ℓ [var_z ‖(e_ℓ − w_ℓ)ᵀΦ‖² + var_eps ‖e_ℓ − w_ℓ‖²]`` with ``Φ = φ(t)``
-    and ``w_ℓ`` the masked weights: exact for any zero-mean latent and noise laws
-    with these second moments, independent of the keys and of each other.
+    ``(1/n_t) Σ_ℓ [var_z ‖(e_ℓ − w_ℓ)ᵀΦ‖²``
+    ``+ var_eps ‖e_ℓ − w_ℓ‖²]``
+    with ``Φ = φ(t)`` and ``w_ℓ`` the masked weights: exact for any zero-mean latent
+    and noise laws with these second moments, independent of the keys and of each other.
 
     Parameters
     ----------
@@ -562,10 +568,11 @@ def masked_bayes_risk_given_keys(
 ) -> np.ndarray:
     """Risk of the posterior predictive ``φ(t_ℓ)·μ_{X−b(ℓ)}`` given the keys.
 
-    ``(1/n_t) Σ_ℓ φ_ℓᵀ Σ_{X−b(ℓ)} φ_ℓ + var_eps`` with ``Σ`` the linear-Gaussian
-    posterior covariance (prior variance ``var_z``, noise variance ``var_eps``): the
-    Bayes risk for Gaussian ``z, ε``, and for any law with these second moments the
-    smallest risk of a predictor linear in the values (attention is one).
+    ``(1/n_t) Σ_ℓ φ_ℓᵀ Σ_{X−b(ℓ)} φ_ℓ + var_eps`` with ``Σ`` the
+    linear-Gaussian posterior covariance (prior variance ``var_z``, noise variance
+    ``var_eps``): the Bayes risk for Gaussian ``z, ε``, and for any law with these
+    second moments the smallest risk of a predictor linear in the values (attention is
+    one).
 
     Parameters
     ----------
@@ -622,8 +629,8 @@ def masked_bayes_risk_given_keys(
 def representation(t, v, beta, query_angles, *, chunk: int = 1024) -> np.ndarray:
     """Multi-head representation ``r_β(X) = (attn_β(q_h; X))_h``.
 
-    Head ``h`` queries with ``q_h = (cos ϑ_h, sin ϑ_h)`` over all ``L`` tokens, through
-    :func:`lib.attention.softmax_attention`.
+    Head ``h`` queries with ``q_h = (cos ϑ_h, sin ϑ_h)`` over all ``L`` tokens,
+    through :func:`lib.attention.softmax_attention`.
 
     Parameters
     ----------
@@ -670,7 +677,8 @@ def representation(t, v, beta, query_angles, *, chunk: int = 1024) -> np.ndarray
 def sampled_downstream_loss(
     t, v, y, beta, query_angles, head, ridge: float
 ) -> np.ndarray:
-    """Per-sequence penalised loss of a fixed head, ``(y − wᵀr_β(X))² + λ‖w‖²``.
+    """Per-sequence penalised loss of a fixed head,
+    ``(y − wᵀr_β(X))² + λ‖w‖²``.
 
     Parameters
     ----------
@@ -688,7 +696,8 @@ def sampled_downstream_loss(
     Returns
     -------
     numpy.ndarray
-        Losses ``(G, n)``; their mean estimates ``E y² − 2wᵀb + wᵀAw + λ‖w‖²``.
+        Losses ``(G, n)``; their mean estimates
+        ``E y² − 2wᵀb + wᵀAw + λ‖w‖²``.
 
     Raises
     ------
@@ -787,7 +796,8 @@ def _moments(A, b) -> tuple[np.ndarray, np.ndarray]:
 
 
 def downstream_risk(A, b, ey2: float, ridge: float) -> DownstreamFit:
-    """``R_down = min_w E y² − 2wᵀb + wᵀAw + λ‖w‖² = E y² − bᵀ(A + λI)⁻¹b``.
+    """``R_down = min_w E y² − 2wᵀb + wᵀAw + λ‖w‖²``
+    ``= E y² − bᵀ(A + λI)⁻¹b``.
 
     Parameters
     ----------
@@ -848,7 +858,8 @@ def downstream_risk(A, b, ey2: float, ridge: float) -> DownstreamFit:
 
 
 def downstream_per_sequence(A_seq, b_seq, head, ey2: float, ridge: float) -> np.ndarray:
-    """Per-sequence risk of a fixed head, ``E y² − 2wᵀb_i + wᵀA_i w + λ‖w‖²``.
+    """Per-sequence risk of a fixed head,
+    ``E y² − 2wᵀb_i + wᵀA_i w + λ‖w‖²``.
 
     Its mean over sequences is :func:`downstream_risk` at the averaged moments; since
     that head is optimal, first-order changes of the head do not move the risk
@@ -926,8 +937,8 @@ def risk_curves(
     """``R_pre`` and ``R_down`` on the grid ``beta`` from key angles ``t``.
 
     Both average conditional risks given the keys (:func:`masked_risk_given_keys`,
-    :func:`downstream_moments_given_keys`); ``E y² = var_z ‖a‖² + var_y``; the head is
-    fitted to the averaged moments (:func:`downstream_risk`).
+    :func:`downstream_moments_given_keys`); ``E y² = var_z ‖a‖² + var_y``; the
+    head is fitted to the averaged moments (:func:`downstream_risk`).
 
     Parameters
     ----------
@@ -973,7 +984,8 @@ def risk_curves(
     degree = check_int("degree", degree, minimum=0)
     mask_blocks(tt.shape[1], n_mask)
     av = _latent_vector(a, 2 * degree + 1)
-    ey2 = float(check_finite_result("E y² = var_z·‖a‖² + var_y", vz * (av @ av) + vy))
+    ey2 = vz * (av @ av) + vy
+    ey2 = float(check_finite_result("E y² = var_z·‖a‖² + var_y", ey2))
     kw = dict(var_z=var_z, var_eps=var_eps, degree=degree)
     pre, A, b = [], [], []
     for s in range(0, tt.shape[0], chunk):  # bounds memory; each call is vectorised
@@ -1093,9 +1105,9 @@ class TransferConstants(NamedTuple):
 
     ``index0`` of θ°; ``kappa`` = sup ΔR_down/ΔR_pre (+inf if some ΔR_pre = 0 with
     ΔR_down > 0 off θ°, or if the ratio exceeds the float range); ``kappa_sqrt`` =
-    sup |ΔR_down|/√ΔR_pre; ``kappa_sqrt_plus`` the one-sided sup (ΔR_down)₊/√ΔR_pre;
-    ``misalignment`` = R_down(θ°) − min R_down; ``index_sqrt`` the grid index where
-    ``kappa_sqrt`` is attained.
+    sup |ΔR_down|/√ΔR_pre; ``kappa_sqrt_plus`` the one-sided sup
+    (ΔR_down)₊/√ΔR_pre; ``misalignment`` = R_down(θ°) − min R_down;
+    ``index_sqrt`` the grid index where ``kappa_sqrt`` is attained.
     """
 
     index0: np.ndarray
@@ -1249,10 +1261,11 @@ class LocalTransfer(NamedTuple):
 
 
 def local_transfer_constants(grid, r_pre, r_down, window: int = 2) -> LocalTransfer:
-    """Fit quadratics to both curves on the ``2·window + 1`` points around argmin R_pre.
+    """Fit quadratics to both curves on the ``2·window + 1`` points around
+    argmin R_pre.
 
-    θ° is the vertex of the ``R_pre`` quadratic; ``R'_down``, ``R''_down`` are read off
-    the ``R_down`` quadratic at θ°.
+    θ° is the vertex of the ``R_pre`` quadratic; ``R'_down``, ``R''_down`` are read
+    off the ``R_down`` quadratic at θ°.
 
     Parameters
     ----------
@@ -1357,8 +1370,8 @@ def local_transfer_mc(
     """Slope and curvatures at θ° by central differences, with delta-method errors.
 
     The curves are evaluated at ``θ° + (−2, −1, 0, 1, 2)·h``: first and second
-    derivatives from the three central points, the third derivative of ``R_pre``
-    from ``[R(θ+2h) − 2R(θ+h) + 2R(θ−h) − R(θ−2h)] / (2h³)``. With ``ψ`` the
+    derivatives from the three central points, the third derivative of ``R_pre`` from
+    ``[R(θ+2h) − 2R(θ+h) + 2R(θ−h) − R(θ−2h)] / (2h³)``. With ``ψ`` the
     per-key-set differences and θ̂° solving ``R̂'_pre = 0``, the influences are:
     θ̂°: ``−ψ1_pre/c_pre``; slope ``S``: ``ψ1_down − (c_down/c_pre) ψ1_pre``;
     ``c_pre``: ``ψ2_pre − (third_pre/c_pre) ψ1_pre``; ``κ_s = S √(2/c_pre)``:
@@ -1459,7 +1472,8 @@ def local_transfer_mc(
 
 # --- experiments
 class TransferRatios(NamedTuple):
-    """Transfer ratios at ``θ° + side·h`` on one key sample (:func:`transfer_ratios`).
+    """Transfer ratios at ``θ° + side·h`` on one key sample
+    (:func:`transfer_ratios`).
 
     ``h`` ``(K,)`` the distances ``h0·2^k``; ``side`` = ±1, the side where
     ``R_down`` increases; ``linear`` = ΔR_down/ΔR_pre and ``sqrt`` =
@@ -1499,16 +1513,18 @@ def transfer_ratios(
     degree: int = 2,
     n_mask: int = 1,
 ) -> TransferRatios:
-    """The linear and square-root transfer ratios near θ°, with their predicted limits.
+    """The linear and square-root transfer ratios near θ°, with their predicted
+    limits.
 
     In the misaligned regime (``s = R'_down(θ°) ≠ 0``) the expansions of the chapter
     give ``h·ρ(h) = (2|s|/c_pre)(1 + kh + O(h²))`` for ``ρ = ΔR_down/ΔR_pre`` at
     ``θ° + side·h``, with ``k = c_down/(2|s|) − g3/(3 c_pre)`` (``g3`` the third
-    derivative of ``R_pre`` along ``side``), so the log–log slope of ``ρ`` is ``−1`` up
-    to ``|k| h_max/(1 − |k| h_max)``; and ``q(h) = |ΔR_down|/√ΔR_pre → κ'_loc``
-    linearly in ``h``, so the Richardson value ``r(h_j) = 2q(h_j) − q(2h_j)``
-    approaches κ'_loc with a remainder ``e ≈ c h_j²``; as ``r(2h_j) − r(h_j) ≈ 3e``,
-    the band ``|r(2h_j) − r(h_j)|`` is three times the remainder. It also covers the
+    derivative of ``R_pre`` along ``side``), so the log–log slope of ``ρ`` is
+    ``−1`` up to ``|k| h_max/(1 − |k| h_max)``; and
+    ``q(h) = |ΔR_down|/√ΔR_pre → κ'_loc`` linearly in ``h``, so the Richardson
+    value ``r(h_j) = 2q(h_j) − q(2h_j)`` approaches κ'_loc with a remainder
+    ``e ≈ c h_j²``; as ``r(2h_j) − r(h_j) ≈ 3e``, the band
+    ``|r(2h_j) − r(h_j)|`` is three times the remainder. It also covers the
     central-difference error of κ'_loc itself (step ``h ≤ h_j/4`` in
     :func:`local_transfer_mc`: order ``h²``, a sixteenth of the remainder's scale).
     θ° must be the minimiser to much better than ``h0`` (a shift ``ε`` adds
@@ -1663,7 +1679,8 @@ def refine_grid(grid, center: float, step: float, half_width: float) -> RefinedG
 
 
 def erm_sandwich(losses, grid, index0: int, curv_pre: float) -> float:
-    """Asymptotic variance ``ς² = Var(∂_β loss)/c_pre²`` of ``√N (β̂_N − θ°)``.
+    """Asymptotic variance ``ς² = Var(∂_β loss)/c_pre²`` of
+    ``√N (β̂_N − θ°)``.
 
     The per-sequence derivative at θ° = ``grid[index0]`` is the central difference of
     the losses at the neighbouring grid points.
@@ -1708,12 +1725,13 @@ def erm_sandwich(losses, grid, index0: int, curv_pre: float) -> float:
 def rate_floor_bias(sizes, varsigma2: float, floor_var: float, weight: float = 1.0):
     """Slope bias of ``log E`` against ``log N`` from a floor under ``ς²/N``.
 
-    If ``E[change_N] ∝ (ς²/N)(1 + w·φN/ς²)`` (a floor ``φ`` in the variance of the
-    estimator's distance to the reference optimum: grid rounding ``h²/12``, the
+    If ``E[change_N] ∝ (ς²/N)(1 + w·φN/ς²)`` (a floor ``φ`` in the variance of
+    the estimator's distance to the reference optimum: grid rounding ``h²/12``, the
     reference optimum's own error), the least-squares log–log slope over ``sizes``
-    exceeds the floor-free slope by the slope of ``log(1 + w·φN/ς²)``, returned here.
-    ``w = 1`` for the pretraining excess (quadratic in the distance) and ``w = ½`` for
-    a change dominated by a linear term (``E|δ + e| ≈ E|δ|(1 + e²/2Var δ)``).
+    exceeds the floor-free slope by the slope of ``log(1 + w·φN/ς²)``, returned
+    here. ``w = 1`` for the pretraining excess (quadratic in the distance) and
+    ``w = ½`` for a change dominated by a linear term
+    (``E|δ + e| ≈ E|δ|(1 + e²/2Var δ)``).
 
     Parameters
     ----------
@@ -1754,14 +1772,14 @@ class ErmRates(NamedTuple):
     """Grid ERM on disjoint datasets of each size, and the rates of its changes.
 
     Per size ``N`` (tuples over ``sizes``): ``pre`` = R_pre(β̂_N) − R_pre(θ°),
-    ``down`` = R_down(β̂_N) − R_down(θ°), ``sup_gap`` = sup_β |R̂_N − R_pre|, one
-    entry per dataset. ``basic_slack`` = min over all datasets of
-    ``R̂_N(θ°) − R̂_N(β̂_N)`` (ERM's basic inequality: ``>= 0``). ``mean_pre`` and
-    ``mean_down`` (of ``|down|``) per size; ``slope_*`` the least-squares log–log
+    ``down`` = R_down(β̂_N) − R_down(θ°), ``sup_gap`` = sup_β |R̂_N − R_pre|,
+    one entry per dataset. ``basic_slack`` = min over all datasets of
+    ``R̂_N(θ°) − R̂_N(β̂_N)`` (ERM's basic inequality: ``>= 0``). ``mean_pre``
+    and ``mean_down`` (of ``|down|``) per size; ``slope_*`` the least-squares log–log
     slopes in ``N`` with block-bootstrap standard errors ``se_*``. ``varsigma2`` the
-    sandwich variance ``ς²`` of ``√N(β̂_N − θ°)``; ``floor_var`` the variance floor
-    ``φ`` (grid rounding and the reference optimum's error); ``bias_*`` the largest
-    slope bias (from ``φ``, or from ``E log(mean) < log E``); ``band_*`` =
+    sandwich variance ``ς²`` of ``√N(β̂_N − θ°)``; ``floor_var`` the variance
+    floor ``φ`` (grid rounding and the reference optimum's error); ``bias_*`` the
+    largest slope bias (from ``φ``, or from ``E log(mean) < log E``); ``band_*`` =
     ``z·se_* + bias_*`` with ``z = Φ⁻¹(1 − fpp/4)``.
     """
 
@@ -1821,16 +1839,16 @@ def erm_rates(
     consecutive sequences (each block holds the same datasets at every size), so the
     dependence between sizes is respected.
 
-    Bands. Asymptotically ``β̂_N − θ°`` is centred normal with variance ``ς²/N``,
-    ``ς² = Var(∂_β loss)/c_pre²`` (estimated from the pool by :func:`erm_sandwich`).
-    Measured from the reference optimum, the distance has the extra variance
-    ``φ = h²/12 + e²`` (rounding to the grid step ``h`` at θ°, and the reference
-    optimum's error ``e``, bounded by ``z·theta0_se``). That bends the curves by
-    :func:`rate_floor_bias` (weight 1 for the pretraining excess, ½ for the
+    Bands. Asymptotically ``β̂_N − θ°`` is centred normal with variance
+    ``ς²/N``, ``ς² = Var(∂_β loss)/c_pre²`` (estimated from the pool by
+    :func:`erm_sandwich`). Measured from the reference optimum, the distance has the
+    extra variance ``φ = h²/12 + e²`` (rounding to the grid step ``h`` at θ°, and
+    the reference optimum's error ``e``, bounded by ``z·theta0_se``). That bends the
+    curves by :func:`rate_floor_bias` (weight 1 for the pretraining excess, ½ for the
     downstream change); the log of a mean of ``R`` skewed terms is low by about
     ``CV²/(2R)``. Each band is ``z·se`` plus the larger of these biases, with
-    ``z = Φ⁻¹(1 − fpp/4)``: ``fpp/2`` for the slope's error (two-sided) and ``fpp/2``
-    for the bound on ``e``.
+    ``z = Φ⁻¹(1 − fpp/4)``: ``fpp/2`` for the slope's error (two-sided) and
+    ``fpp/2`` for the bound on ``e``.
 
     Parameters
     ----------
@@ -1985,18 +2003,19 @@ def length_trend(
     rng,
     fpp: float,
 ) -> LengthTrend:
-    """Sup-gap ``sup_β |R̂_{pre,N} − R_pre|`` at several lengths, and its trend in L.
+    """Sup-gap ``sup_β |R̂_{pre,N} − R_pre|`` at several lengths, and its trend
+    in L.
 
     A sequence of length ``L`` is the first ``L`` tokens of the pool's sequences (an
-    exchangeable sequence stays exchangeable when cut), so the same datasets serve
-    every length. ``R_pre`` at length ``L`` is the Rao–Blackwellised curve from the
-    first ``n_keys[k]`` rows of ``keys``. The test of "the deviation does not grow" is
-    one-sided, ``slope <= z_{1−fpp}·se``; its power against a growth like ``√(log L)``
-    (log–log slope ``alt_slope``) is ``Φ(alt_slope/se − z)``. The population curve at
-    length ``L_k`` is off by at most about its standard error ``p_k``, which moves
-    ``log(mean gap)`` by at most ``p_k/gap_k``; treating these as independent errors
-    adds ``Σ c_k² (p_k/gap_k)²`` (``c_k`` the least-squares weights) to the bootstrap
-    variance.
+    exchangeable sequence stays exchangeable when cut), so the same datasets serve every
+    length. ``R_pre`` at length ``L`` is the Rao–Blackwellised curve from the first
+    ``n_keys[k]`` rows of ``keys``. The test of "the deviation does not grow" is
+    one-sided, ``slope <= z_{1−fpp}·se``; its power against a growth like
+    ``√(log L)`` (log–log slope ``alt_slope``) is ``Φ(alt_slope/se − z)``. The
+    population curve at length ``L_k`` is off by at most about its standard error
+    ``p_k``, which moves ``log(mean gap)`` by at most ``p_k/gap_k``; treating these as
+    independent errors adds ``Σ c_k² (p_k/gap_k)²`` (``c_k`` the least-squares
+    weights) to the bootstrap variance.
 
     Parameters
     ----------
@@ -2260,8 +2279,8 @@ def mc_agreement(sampled, population, fpp: float) -> Agreement:
 
     ``z_g = (mean(sampled_g) − mean(population_g)) / √(se_s² + se_p²)`` from the
     independent terms of each; if both estimate the same curve, ``max |z| > z_crit``
-    with ``z_crit = Φ⁻¹(1 − fpp/(2G))`` has probability at most ``fpp`` (Bonferroni,
-    normal approximation).
+    with ``z_crit = Φ⁻¹(1 − fpp/(2G))`` has probability at most ``fpp``
+    (Bonferroni, normal approximation).
 
     Parameters
     ----------
@@ -2383,7 +2402,8 @@ def asymptotic_changes(sizes, varsigma2: float, local) -> AsymptoticChanges:
 
 
 def tracking_pairs(rates: ErmRates) -> tuple[np.ndarray, np.ndarray, int]:
-    """Pairs ``(ΔR_pre(β̂), |ΔR_down(β̂)|)`` of every dataset with ``β̂ ≠ θ°``.
+    """Pairs ``(ΔR_pre(β̂), |ΔR_down(β̂)|)`` of every dataset with
+    ``β̂ ≠ θ°``.
 
     Parameters
     ----------

@@ -8,8 +8,8 @@ argument and the rule it broke:
   who catch ``ValueError`` for every bad input keep working) for a value of the wrong
   *kind*: a string, ``None``, a ``bool`` where a number is meant, a complex number, a
   ragged list, a float where an integer is meant, an array where a scalar is meant;
-- ``ValueError`` for a value of the right kind outside its domain: NaN, ±inf, a negative
-  variance, a probability above 1, a wrong shape.
+- ``ValueError`` for a value of the right kind outside its domain: NaN, ±inf, a
+  negative variance, a probability above 1, a wrong shape.
 
 Nothing is coerced silently: ``True`` is not 1, ``2.5`` is not an integer, ``1 + 0j``
 is not a real number. A result that overflows is the callee's to report:
